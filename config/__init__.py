@@ -1,0 +1,1 @@
+"""Typed settings: one frozen object from a TOML file plus TONGBAN_* variables."""

@@ -1,0 +1,1 @@
+"""Unified identity: accounts, real-name verification, authenticators and the OIDC provider."""

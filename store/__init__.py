@@ -1,0 +1,1 @@
+"""Durable storage (SQLAlchemy) and the ephemeral store (Redis, or SQL without Redis)."""
