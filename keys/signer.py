@@ -7,7 +7,9 @@ tomorrow look the same to ``idp/``, ``signing/`` and ``licences/``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
+from typing import Protocol
+from typing import runtime_checkable
 
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 

@@ -1,0 +1,66 @@
+# Tongban: `make demo` to try it, `make test` to check it. Only python3 (3.11+) and make needed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+export TONGBAN_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: help demo serve test test-unit test-integration test-e2e lint fmt bench lock clean
+
+help:
+	@echo "make demo    create .venv, initialise ./var (SQLite, keys, config) and serve on :8000"
+	@echo "make test    create .venv with test tools and run the whole suite"
+	@echo "make lint    ruff, mypy (strict) and import-linter"
+	@echo "make bench   run the benchmarks in bench/"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# The runtime install, and the one with test and lint tools; pinned by requirements.lock.
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(PIP) -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) -c requirements.lock -e '.[test,dev]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/tongban init
+	$(BIN)/tongban serve
+
+serve: $(VENV)/.installed
+	$(BIN)/tongban serve
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+test-unit: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/unit tests/contract
+
+test-integration: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/integration
+
+test-e2e: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/e2e
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-dev
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Re-pin every dependency after editing pyproject.toml (needs network access to PyPI).
+lock: $(BIN)/python
+	$(PIP) uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

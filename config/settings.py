@@ -1,0 +1,150 @@
+"""The settings tree: nested frozen dataclasses, documented field by field.
+
+Each field's ``doc`` metadata is its documentation; ``docs/settings.md`` is generated
+from it (``tongban config reference``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+from typing import Final
+from typing import Literal
+
+#: The placeholder secret. Development may run with it; production refuses to.
+DEFAULT_SECRET: Final = "insecure-development-secret-change-me"  # noqa: S105 (the known-bad value)
+
+Mode = Literal["development", "production"]
+LogFormat = Literal["json", "text"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Algorithm = Literal["ES256", "RS256", "EdDSA"]
+
+
+def doc(text: str, default: Any, *, secret: bool = False) -> Any:
+    """A dataclass field with a default and its one-line documentation.
+
+    ``secret`` keeps the value out of ``repr()``, so a logged Settings object never
+    carries it.
+    """
+    return field(default=default, repr=not secret, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = doc(
+        "SQLAlchemy URL of the durable database. Empty means SQLite at "
+        "`<data_dir>/tongban.sqlite3`; production uses "
+        "`postgresql+psycopg://user@host/db`.",
+        "",
+    )
+    pool_size: int = doc("Connections kept open per process (PostgreSQL only).", 5)
+    connect_timeout: int = doc("Seconds to wait for a database connection.", 5)
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = doc(
+        "Redis URL for short-lived data (codes, sessions, counters). Empty means a SQL "
+        "table in the durable database.",
+        "",
+    )
+    prefix: str = doc(
+        "Prefix for every key Tongban writes, so instances can share a Redis.", "tongban:"
+    )
+    timeout: float = doc("Seconds before a Redis command is given up as unreachable.", 2.0)
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    master_key_file: str = doc(
+        "File holding the master key(s) that encrypt private keys at rest, relative to "
+        "`data_dir`. `TONGBAN_MASTER_KEY` in the environment takes precedence.",
+        "master.key",
+    )
+    algorithm: Algorithm = doc("Algorithm of newly generated signing keys.", "ES256")
+    rotate_after_days: int = doc("Age at which `tongban keys rotate --if-due` rotates a key.", 90)
+    retired_publish_seconds: int = doc(
+        "How long a retired key's public half stays published: at least the lifetime of "
+        "the longest-lived token it signed.",
+        86400,
+    )
+    cache_seconds: int = doc(
+        "How long a process keeps the active key and JWKS before re-reading the database. "
+        "Rotation publishes the next key in advance, so this staleness is harmless.",
+        10,
+    )
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = doc("Address `tongban serve` binds to.", "127.0.0.1")
+    port: int = doc("Port `tongban serve` binds to.", 8000)
+    workers: int = doc("Worker processes (one per core is a good start).", 1)
+    threads: int = doc(
+        "Threads per worker that run requests. A few suffice: Python runs one at a time, "
+        "and more only queue behind the GIL.",
+        4,
+    )
+    proxy_hops: int = doc(
+        "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (0 = none).", 0
+    )
+    max_body_bytes: int = doc("Largest request body accepted, in bytes.", 20 * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: LogLevel = doc("Lowest level written to the log.", "INFO")
+    format: LogFormat = doc("`json` (one object a line, for collectors) or `text`.", "json")
+    access: bool = doc("Write one line per HTTP request (method, path, status, duration).", True)
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: Mode = doc(
+        "`development` or `production`. Production refuses an http issuer, the default "
+        "secret and a key file others can read.",
+        "development",
+    )
+    issuer: str = doc(
+        "Public base URL of this service; the OpenID Connect issuer identifier.",
+        "http://127.0.0.1:8000",
+    )
+    secret_key: str = doc(
+        "Secret for signed cookies and CSRF tokens; at least 32 characters in production.",
+        DEFAULT_SECRET,
+        secret=True,
+    )
+    data_dir: Path = doc(
+        "Folder for the config file, the SQLite database and the key file. Set by "
+        "`TONGBAN_DATA_DIR` (default `./var`), not in the file itself.",
+        Path("var"),
+    )
+    database: DatabaseSettings = field(
+        default_factory=DatabaseSettings, metadata={"doc": "The durable database."}
+    )
+    redis: RedisSettings = field(
+        default_factory=RedisSettings, metadata={"doc": "The ephemeral store."}
+    )
+    keys: KeySettings = field(default_factory=KeySettings, metadata={"doc": "Signing keys."})
+    server: ServerSettings = field(
+        default_factory=ServerSettings, metadata={"doc": "The HTTP server."}
+    )
+    log: LogSettings = field(default_factory=LogSettings, metadata={"doc": "Logging."})
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, with the SQLite default resolved inside ``data_dir``."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_dir / 'tongban.sqlite3').resolve()}"
+
+    @property
+    def master_key_path(self) -> Path:
+        path = Path(self.keys.master_key_file)
+        return path if path.is_absolute() else self.data_dir / path

@@ -1,0 +1,135 @@
+"""The one place that signs and verifies JOSE objects (JWS/JWT, JWK).
+
+Signing goes through the :class:`~keys.signer.Signer` port, so the private key may
+live in software or, later, in an HSM; PyJWT parses and validates on the way in.
+See ``docs/decisions/0001-jose-library.md`` for why PyJWT and not joserfc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+from jwt.algorithms import ECAlgorithm
+from jwt.algorithms import OKPAlgorithm
+from jwt.algorithms import RSAAlgorithm
+from jwt.utils import base64url_encode
+
+from keys.algorithms import PublicKey
+from keys.algorithms import check_algorithm
+from keys.algorithms import narrow_public_key
+from keys.signer import Signer
+
+_JWK_EXPORTERS: dict[str, Callable[..., Any]] = {
+    "ES256": ECAlgorithm.to_jwk,
+    "RS256": RSAAlgorithm.to_jwk,
+    "EdDSA": OKPAlgorithm.to_jwk,
+}
+_JWK_PARSERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "ES256": ECAlgorithm.from_jwk,
+    "RS256": RSAAlgorithm.from_jwk,
+    "EdDSA": OKPAlgorithm.from_jwk,
+}
+#: RFC 7638 §3.2: the members that make up the thumbprint, per key type.
+_THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+    "OKP": ("crv", "kty", "x"),
+}
+
+
+def public_jwk(key: PublicKey, *, kid: str, alg: str, use: str = "sig") -> dict[str, Any]:
+    """The public JWK (RFC 7517) with ``kid``, ``alg`` and ``use``."""
+    alg = check_algorithm(alg)
+    jwk: dict[str, Any] = _JWK_EXPORTERS[alg](key, as_dict=True)
+    jwk.update(kid=kid, alg=alg, use=use)
+    return jwk
+
+
+def public_key_from_jwk(jwk: dict[str, Any], alg: str) -> PublicKey:
+    """Parse a public JWK and check that it suits ``alg``."""
+    alg = check_algorithm(alg)
+    key = _JWK_PARSERS[alg](jwk)
+    if hasattr(key, "private_bytes"):
+        raise ValueError("expected a public JWK, got a private one")
+    return narrow_public_key(key, alg)
+
+
+def jwk_thumbprint(key: PublicKey, alg: str) -> str:
+    """The RFC 7638 JWK thumbprint (SHA-256, base64url)."""
+    jwk = _JWK_EXPORTERS[check_algorithm(alg)](key, as_dict=True)
+    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return base64url_encode(hashlib.sha256(canonical).digest()).decode("ascii")
+
+
+def jwks_document(keys: Iterable[dict[str, Any]]) -> bytes:
+    """A JWK Set (RFC 7517 §5) serialised once, for serving as bytes."""
+    return json.dumps({"keys": list(keys)}, separators=(",", ":")).encode()
+
+
+def sign_jwt(
+    signer: Signer,
+    claims: dict[str, Any],
+    *,
+    typ: str = "JWT",
+    headers: dict[str, Any] | None = None,
+) -> str:
+    """Sign ``claims`` as a compact JWS (RFC 7515 §7.1) with ``kid`` in the header.
+
+    Claims are serialised with ``ensure_ascii=False``: Chinese names stay 3 bytes a
+    character instead of 6 (a ``\\uXXXX`` escape each).
+    """
+    header = {"alg": signer.alg, "kid": signer.kid, "typ": typ, **(headers or {})}
+    return sign_compact(signer, header, _json(claims))
+
+
+def sign_compact(signer: Signer, header: dict[str, Any], payload: bytes) -> str:
+    """A compact JWS of ``payload`` under ``header`` (whose ``alg`` must be the signer's)."""
+    if header.get("alg") != signer.alg:
+        raise ValueError(f"header alg {header.get('alg')!r} is not the signer's {signer.alg}")
+    signing_input = base64url_encode(_json(header)) + b"." + base64url_encode(payload)
+    return (signing_input + b"." + base64url_encode(signer.sign(signing_input))).decode("ascii")
+
+
+def verify_jwt(
+    token: str,
+    key_for: Callable[[str], tuple[PublicKey, str]],
+    *,
+    audience: str | Iterable[str] | None = None,
+    issuer: str | None = None,
+    leeway: float = 0,
+    require: Iterable[str] = ("exp", "iat"),
+    typ: str | None = None,
+) -> dict[str, Any]:
+    """Verify a compact JWS and validate its registered claims; return the claims.
+
+    ``key_for(kid)`` returns the public key and the one algorithm allowed for it, so
+    the token cannot choose its own algorithm (no ``alg: none``, no RS/HS confusion).
+    Raises ``jwt.InvalidTokenError`` subclasses on any failure.
+    """
+    header = jwt.get_unverified_header(token)
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise jwt.InvalidTokenError("token header has no kid")
+    if typ is not None and str(header.get("typ", "")).lower() != typ.lower():
+        raise jwt.InvalidTokenError(f"token typ must be {typ}")
+    key, alg = key_for(kid)
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key=key,
+        algorithms=[alg],
+        audience=audience,
+        issuer=issuer,
+        leeway=leeway,
+        options={"require": list(require), "verify_aud": audience is not None},
+    )
+    return claims
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

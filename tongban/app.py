@@ -1,0 +1,132 @@
+"""The Flask application factory. There is no module-level app: servers call
+:func:`create_app` (``tongban.wsgi:create_app`` for granian)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask import g
+from flask import request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from config.load import load
+from config.settings import Settings
+from tongban import health
+from tongban import pages
+from tongban.errors import register_error_handlers
+from tongban.i18n import COOKIE
+from tongban.i18n import LOCALES
+from tongban.i18n import negotiate
+from tongban.i18n import translate
+from tongban.logs import configure_logging
+from tongban.logs import request_id_var
+from tongban.metrics import observe
+from tongban.runtime import EXTENSION
+from tongban.runtime import Runtime
+from tongban.runtime import build_runtime
+from tongban.security import add_security_headers
+from tongban.security import request_id_from
+
+access_log = logging.getLogger("tongban.access")
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the app from ``settings`` (default: loaded from the environment)."""
+    settings = settings or (runtime.settings if runtime else load())
+    configure_logging(settings.log)
+    app = Flask(
+        "tongban",
+        static_folder="static",
+        template_folder="templates",
+        root_path=__file__.rsplit("/", 1)[0],
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
+        SESSION_COOKIE_NAME="tongban_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME=urlsplit(settings.issuer).scheme,
+        TRAP_HTTP_EXCEPTIONS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.server.proxy_hops:
+        hops = settings.server.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.extensions[EXTENSION] = runtime or build_runtime(settings)
+
+    _install_request_hooks(app, settings)
+    register_error_handlers(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    return app
+
+
+def _install_request_hooks(app: Flask, settings: Settings) -> None:
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        g.request_id = request_id_from(request.headers.get("X-Request-ID"))
+        g.request_id_token = request_id_var.set(g.request_id)
+        g.locale = negotiate(
+            request.args.get("lang"),
+            request.cookies.get(COOKIE),
+            [tag for tag, _ in request.accept_languages],
+        )
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        chosen = request.args.get("lang")
+        if chosen in LOCALES and request.cookies.get(COOKIE) != chosen:
+            response.set_cookie(
+                COOKIE,
+                chosen,
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=settings.production,
+                httponly=True,
+            )
+        add_security_headers(response, production=settings.production)
+        started = g.get("started")
+        if started is not None:
+            elapsed = time.perf_counter() - started
+            endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
+            observe(request.method, endpoint, response.status_code, elapsed)
+            if settings.log.access:
+                # The path only: query strings carry codes, tokens and personal data.
+                access_log.info(
+                    "%s %s %s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "remote": request.remote_addr,
+                    },
+                )
+        return response
+
+    @app.teardown_request
+    def forget_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+    @app.context_processor
+    def template_helpers() -> dict[str, object]:
+        locale = g.get("locale", "zh-CN")
+        return {
+            "_": lambda key, **values: translate(key, locale, **values),
+            "locale": locale,
+            "other_locale": "en" if locale == "zh-CN" else "zh-CN",
+            "request_id": g.get("request_id"),
+        }

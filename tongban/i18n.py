@@ -1,0 +1,107 @@
+"""Page languages: zh-CN first, English switchable.
+
+The locale comes from ``?lang=``, then the ``lang`` cookie, then Accept-Language.
+Each domain package may ship a ``MESSAGES`` catalogue (``{locale: {key: text}}``) that
+the app factory merges in with :func:`register`; templates call ``_("key")``.
+A test checks that every key exists in every locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+LOCALES: Final = ("zh-CN", "en")
+DEFAULT_LOCALE: Final = "zh-CN"
+COOKIE: Final = "lang"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "brand": "通办",
+        "brand.tagline": "一网通办 · 统一身份认证、电子印章与电子证照",
+        "nav.home": "首页",
+        "lang.switch": "English",
+        "footer.text": "通办 Tongban · 开源政务服务平台",
+        "home.title": "一网通办",
+        "home.lead": "一次登录，办遍各部门业务。",
+        "home.identity": "统一身份认证",
+        "home.identity.text": "自然人、法人和其他组织实名认证，单点登录各部门业务系统。",
+        "home.seals": "电子印章",
+        "home.seals.text": "部门电子印章加盖在批复文件上，任何标准验证器都能验证。",
+        "home.licences": "电子证照",
+        "home.licences.text": "证照二维码用手机相机扫一扫即可核验，离线也能验证。",
+        "error.title": "出错了",
+        "error.request_id": "请求编号",
+        "error.back": "返回首页",
+        "error.400": "请求有误。",
+        "error.403": "您没有权限访问此页面。",
+        "error.404": "找不到您要访问的页面。",
+        "error.405": "不支持该请求方法。",
+        "error.413": "上传的内容太大。",
+        "error.429": "请求过于频繁，请稍后再试。",
+        "error.500": "服务器内部错误，我们已记录此问题。",
+        "error.503": "服务暂时不可用，请稍后重试。",
+    },
+    "en": {
+        "brand": "Tongban",
+        "brand.tagline": "One network for government services · identity, e-seals, e-licences",
+        "nav.home": "Home",
+        "lang.switch": "中文",
+        "footer.text": "Tongban (通办) · open-source government services",
+        "home.title": "Handle everything through one network",
+        "home.lead": "Log in once, use every department's services.",
+        "home.identity": "Unified identity",
+        "home.identity.text": (
+            "Real-name verification of persons, legal entities and organizations, with single "
+            "sign-on into every department system."
+        ),
+        "home.seals": "Electronic seals",
+        "home.seals.text": (
+            "Departments' seals on approval documents that any standard validator accepts."
+        ),
+        "home.licences": "E-licences",
+        "home.licences.text": ("Licence QR codes that a phone camera verifies, online or offline."),
+        "error.title": "Something went wrong",
+        "error.request_id": "Request ID",
+        "error.back": "Back to the home page",
+        "error.400": "The request was not valid.",
+        "error.403": "You are not allowed to see this page.",
+        "error.404": "The page you asked for does not exist.",
+        "error.405": "That request method is not supported here.",
+        "error.413": "What you sent is too large.",
+        "error.429": "Too many requests; please wait a moment and try again.",
+        "error.500": "Something went wrong on our side; it has been logged.",
+        "error.503": "The service is temporarily unavailable; please try again shortly.",
+    },
+}
+
+
+def register(catalogue: Mapping[str, Mapping[str, str]]) -> None:
+    """Merge a domain's messages; a key defined twice is a programming error."""
+    for locale, messages in catalogue.items():
+        if locale not in LOCALES:
+            raise ValueError(f"unknown locale {locale!r}")
+        clash = MESSAGES[locale].keys() & messages.keys()
+        if clash and any(MESSAGES[locale][k] != messages[k] for k in clash):
+            raise ValueError(f"message keys defined twice: {sorted(clash)}")
+        MESSAGES[locale].update(messages)
+
+
+def negotiate(query: str | None, cookie: str | None, accept: list[str]) -> str:
+    """Pick the page language from the query, the cookie, then the browser's list."""
+    for candidate in (query, cookie):
+        if candidate in LOCALES:
+            return candidate
+    for tag in accept:
+        lowered = tag.lower()
+        if lowered.startswith("zh"):
+            return "zh-CN"
+        if lowered.startswith("en"):
+            return "en"
+    return DEFAULT_LOCALE
+
+
+def translate(key: str, locale: str, **values: object) -> str:
+    """The message for ``key``; falls back to the default locale, then to the key."""
+    text = MESSAGES.get(locale, {}).get(key) or MESSAGES[DEFAULT_LOCALE].get(key) or key
+    return text.format(**values) if values else text
