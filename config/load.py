@@ -112,6 +112,24 @@ def validate(settings: Settings) -> None:
     _check_range("keys.rotate_after_days", settings.keys.rotate_after_days, 1, 3650)
     _check_range("keys.retired_publish_seconds", settings.keys.retired_publish_seconds, 0, 10**8)
     _check_range("keys.cache_seconds", settings.keys.cache_seconds, 0, 300)
+    idp = settings.idp
+    _check_range("idp.code_seconds", idp.code_seconds, 10, 600)
+    _check_range("idp.access_token_seconds", idp.access_token_seconds, 60, 86400)
+    _check_range("idp.id_token_seconds", idp.id_token_seconds, 60, 86400)
+    _check_range("idp.refresh_token_seconds", idp.refresh_token_seconds, 300, 400 * 86400)
+    _check_range("idp.refresh_grace_seconds", idp.refresh_grace_seconds, 0, 120)
+    _check_range("idp.par_seconds", idp.par_seconds, 10, 600)
+    _check_range("idp.session_idle_seconds", idp.session_idle_seconds, 60, 7 * 86400)
+    _check_range("idp.session_max_seconds", idp.session_max_seconds, 300, 30 * 86400)
+    _check_range("idp.interaction_seconds", idp.interaction_seconds, 60, 3600)
+    _check_range("idp.argon2_memory_kib", idp.argon2_memory_kib, 19456, 4 * 1024 * 1024)
+    _check_range("idp.argon2_iterations", idp.argon2_iterations, 1, 20)
+    longest = max(idp.access_token_seconds, idp.id_token_seconds)
+    if settings.keys.retired_publish_seconds < longest:
+        raise ConfigError(
+            f"keys.retired_publish_seconds ({settings.keys.retired_publish_seconds}) must be at "
+            f"least the longest token lifetime ({longest} s), or rotation breaks tokens in use"
+        )
 
 
 def guard_production(

@@ -63,7 +63,11 @@ class KeySettings:
         "`data_dir`. `TONGBAN_MASTER_KEY` in the environment takes precedence.",
         "master.key",
     )
-    algorithm: Algorithm = doc("Algorithm of newly generated signing keys.", "ES256")
+    algorithm: Algorithm = doc(
+        "Algorithm of access tokens, logout tokens, and ID tokens of clients that do not "
+        "choose one.",
+        "ES256",
+    )
     rotate_after_days: int = doc("Age at which `tongban keys rotate --if-due` rotates a key.", 90)
     retired_publish_seconds: int = doc(
         "How long a retired key's public half stays published: at least the lifetime of "
@@ -91,6 +95,38 @@ class ServerSettings:
         "Reverse proxies in front whose X-Forwarded-For/-Proto are trusted (0 = none).", 0
     )
     max_body_bytes: int = doc("Largest request body accepted, in bytes.", 20 * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class IdpSettings:
+    code_seconds: int = doc(
+        "Lifetime of an authorization code (RFC 6749 §4.1.2: at most 10 min).", 60
+    )
+    access_token_seconds: int = doc("Lifetime of access tokens (RFC 9068 JWTs).", 600)
+    id_token_seconds: int = doc("Lifetime of ID tokens.", 600)
+    refresh_token_seconds: int = doc(
+        "Lifetime of a refresh token family from its login.", 30 * 86400
+    )
+    refresh_grace_seconds: int = doc(
+        "How long a just-rotated refresh token may be presented again (two refreshes "
+        "racing) before reuse is treated as theft and its whole family is revoked.",
+        10,
+    )
+    par_seconds: int = doc("Lifetime of a pushed authorization request_uri (RFC 9126).", 60)
+    session_idle_seconds: int = doc("A browser session ends after this long unused.", 30 * 60)
+    session_max_seconds: int = doc(
+        "A browser session ends this long after login, however used.", 12 * 3600
+    )
+    interaction_seconds: int = doc("Time a person has to log in and consent.", 15 * 60)
+    argon2_memory_kib: int = doc(
+        "Argon2id memory per password hash, KiB (OWASP minimum 19456 = 19 MiB).", 19456
+    )
+    argon2_iterations: int = doc("Argon2id passes (OWASP minimum 2 at 19 MiB).", 2)
+    registration: Literal["closed", "initial_access_token"] = doc(
+        "Dynamic Client Registration (RFC 7591): `closed`, or open to holders of an "
+        "initial access token from `tongban client registration-token`.",
+        "initial_access_token",
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +166,9 @@ class Settings:
     keys: KeySettings = field(default_factory=KeySettings, metadata={"doc": "Signing keys."})
     server: ServerSettings = field(
         default_factory=ServerSettings, metadata={"doc": "The HTTP server."}
+    )
+    idp: IdpSettings = field(
+        default_factory=IdpSettings, metadata={"doc": "The OpenID Connect provider."}
     )
     log: LogSettings = field(default_factory=LogSettings, metadata={"doc": "Logging."})
 

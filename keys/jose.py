@@ -24,6 +24,10 @@ from keys.algorithms import check_algorithm
 from keys.algorithms import narrow_public_key
 from keys.signer import Signer
 
+#: The base of every error :func:`verify_jwt` raises (PyJWT's ``InvalidTokenError``).
+JWTError = jwt.InvalidTokenError
+JWTExpired = jwt.ExpiredSignatureError
+
 _JWK_EXPORTERS: dict[str, Callable[..., Any]] = {
     "ES256": ECAlgorithm.to_jwk,
     "RS256": RSAAlgorithm.to_jwk,
@@ -57,6 +61,19 @@ def public_key_from_jwk(jwk: dict[str, Any], alg: str) -> PublicKey:
     if hasattr(key, "private_bytes"):
         raise ValueError("expected a public JWK, got a private one")
     return narrow_public_key(key, alg)
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header of a compact token, unverified (to pick the key by ``kid``)."""
+    header: dict[str, Any] = jwt.get_unverified_header(token)
+    return header
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The claims of a compact token *without* checking its signature: only for
+    choosing how to verify it (e.g. which client's keys), never for trusting it."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
 
 
 def jwk_thumbprint(key: PublicKey, alg: str) -> str:
@@ -98,7 +115,7 @@ def sign_compact(signer: Signer, header: dict[str, Any], payload: bytes) -> str:
 
 def verify_jwt(
     token: str,
-    key_for: Callable[[str], tuple[PublicKey, str]],
+    key_for: Callable[[str | None], tuple[PublicKey, str]],
     *,
     audience: str | Iterable[str] | None = None,
     issuer: str | None = None,
@@ -108,14 +125,14 @@ def verify_jwt(
 ) -> dict[str, Any]:
     """Verify a compact JWS and validate its registered claims; return the claims.
 
-    ``key_for(kid)`` returns the public key and the one algorithm allowed for it, so
-    the token cannot choose its own algorithm (no ``alg: none``, no RS/HS confusion).
+    ``key_for(kid)`` (``kid`` may be None) returns the public key and the one algorithm
+    allowed for it, so the token cannot choose its own algorithm (no ``alg: none``, no RS/HS confusion).
     Raises ``jwt.InvalidTokenError`` subclasses on any failure.
     """
     header = jwt.get_unverified_header(token)
     kid = header.get("kid")
-    if not isinstance(kid, str):
-        raise jwt.InvalidTokenError("token header has no kid")
+    if kid is not None and not isinstance(kid, str):
+        raise jwt.InvalidTokenError("token header kid is not a string")
     if typ is not None and str(header.get("typ", "")).lower() != typ.lower():
         raise jwt.InvalidTokenError(f"token typ must be {typ}")
     key, alg = key_for(kid)

@@ -137,8 +137,10 @@ class KeyStore:
         """The JWK Set of :meth:`published` keys, serialised once per cache period."""
         return self._published_entry(purpose)[2]
 
-    def verification_key(self, purpose: str, kid: str) -> tuple[PublicKey, str]:
+    def verification_key(self, purpose: str, kid: str | None) -> tuple[PublicKey, str]:
         """The public key and its algorithm for a published ``kid`` of ``purpose``."""
+        if kid is None:
+            raise KeyNotFound("the token names no kid")
         for key in self.published(purpose):
             if key.kid == kid:
                 return key.public_key, key.alg

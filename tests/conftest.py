@@ -56,16 +56,29 @@ def unavailable(reason: str) -> None:
 # -- settings and data directories ------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def _master_key() -> str:
+    return generate_master_key()
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path, _master_key: str) -> dict[str, str]:
     """An environment for a fresh data directory, with the master key given inline."""
-    return {"TONGBAN_DATA_DIR": str(tmp_path / "var"), "TONGBAN_MASTER_KEY": generate_master_key()}
+    return {"TONGBAN_DATA_DIR": str(tmp_path / "var"), "TONGBAN_MASTER_KEY": _master_key}
+
+
+@pytest.fixture(scope="session")
+def _initialised_template(tmp_path_factory: pytest.TempPathFactory, _master_key: str) -> Path:
+    """One `tongban init` per test session (key generation is the slow part)."""
+    data_dir = tmp_path_factory.mktemp("template") / "var"
+    initialise({"TONGBAN_DATA_DIR": str(data_dir), "TONGBAN_MASTER_KEY": _master_key})
+    return data_dir
 
 
 @pytest.fixture
-def initialised(env: dict[str, str]) -> dict[str, str]:
-    """``env`` after `tongban init` ran in it."""
-    initialise(env)
+def initialised(env: dict[str, str], _initialised_template: Path) -> dict[str, str]:
+    """``env`` after `tongban init` ran in it (a copy of the session's template)."""
+    shutil.copytree(_initialised_template, env["TONGBAN_DATA_DIR"])
     return env
 
 
@@ -145,18 +158,29 @@ def reset_tables(db: Database) -> None:
     from store.base import Base
 
     with db.connection() as conn:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names}"))
+        # DELETE is much cheaper than TRUNCATE on tables this small.
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
         conn.execute(
             text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
         )
 
 
-@pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    """A migrated SQLite database in a temporary folder."""
-    db = Database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    db = Database(f"sqlite:///{path}")
     upgrade(db, MIGRATIONS)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, _sqlite_template: Path) -> Iterator[Database]:
+    """A migrated SQLite database in a temporary folder (a copy of a migrated template)."""
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
     yield db
     db.dispose()
 

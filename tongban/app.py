@@ -15,7 +15,10 @@ from werkzeug.wrappers import Response
 
 from config.load import load
 from config.settings import Settings
+from idp import messages as idp_messages
+from idp import web as idp_web
 from tongban import health
+from tongban import i18n
 from tongban import pages
 from tongban.errors import register_error_handlers
 from tongban.i18n import COOKIE
@@ -58,12 +61,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if settings.server.proxy_hops:
         hops = settings.server.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    app.extensions[EXTENSION] = runtime or build_runtime(settings)
+    rt = runtime or build_runtime(settings)
+    app.extensions[EXTENSION] = rt
 
     _install_request_hooks(app, settings)
     register_error_handlers(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    i18n.register(idp_messages.MESSAGES)
+    idp_web.init_app(app, rt)
     return app
 
 

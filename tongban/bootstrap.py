@@ -111,9 +111,9 @@ def initialise(
 
     rt = build_runtime(settings, env)
     now = datetime.now(UTC)
-    for purpose in REQUIRED_KEY_PURPOSES:
-        if rt.keys.ensure(purpose, now, actor="operator:init"):
-            report.created.append(f"{purpose} signing keys ({settings.keys.algorithm})")
+    for purpose, alg in REQUIRED_KEY_PURPOSES.items():
+        if rt.keys.ensure(purpose, now, alg=alg, actor="operator:init"):
+            report.created.append(f"{purpose} signing keys ({alg})")
         else:
             report.kept.append(f"{purpose} signing keys")
     if report.created:

@@ -24,6 +24,7 @@ from audit.trail import verify_chain
 from config.errors import TongbanError
 from config.load import load
 from config.reference import settings_reference
+from idp import cli as idp_cli
 from keys.algorithms import ALGORITHMS
 from store.migrate import current_revision
 from store.migrate import head_revision
@@ -81,6 +82,10 @@ def main() -> None:
     Settings come from $TONGBAN_DATA_DIR/tongban.toml (default ./var) and TONGBAN_*
     environment variables; see `tongban config reference`.
     """
+
+
+for _command in idp_cli.commands(open_runtime):
+    main.add_command(_command)
 
 
 @main.command()
@@ -202,23 +207,30 @@ def keys_list(purpose: str | None, as_json: bool) -> None:
 
 
 @keys.command("rotate")
-@click.option("--purpose", default="oidc", show_default=True, help="Which keys to rotate.")
+@click.option("--purpose", help="Which keys to rotate (default: every purpose).")
 @click.option("--alg", type=click.Choice(ALGORITHMS), help="Algorithm of the new keys.")
 @click.option(
     "--if-due", is_flag=True, help="Only if the active key is older than keys.rotate_after_days."
 )
-def keys_rotate(purpose: str, alg: str | None, if_due: bool) -> None:
+def keys_rotate(purpose: str | None, alg: str | None, if_due: bool) -> None:
     """Promote the next key to active, retire the active one, generate a new next key."""
+    if alg and not purpose:
+        raise click.UsageError("--alg needs --purpose: each purpose keeps one algorithm")
     rt = open_runtime()
-    if if_due and not rt.keys.rotation_due(purpose, now()):
-        click.echo(f"{purpose}: rotation not due yet.")
+    purposes = [purpose] if purpose else rt.keys.purposes()
+    if not purposes:
+        click.echo("No keys. Run `tongban init`.")
         return
-    rotation = rt.keys.rotate(purpose, now(), alg=alg, actor=actor())
-    click.echo(
-        f"{purpose}: active {rotation.activated}, next {rotation.next}"
-        + (f", retired {rotation.retired}" if rotation.retired else "")
-        + (f", removed {', '.join(rotation.removed)}" if rotation.removed else "")
-    )
+    for name in purposes:
+        if if_due and not rt.keys.rotation_due(name, now()):
+            click.echo(f"{name}: rotation not due yet.")
+            continue
+        rotation = rt.keys.rotate(name, now(), alg=alg, actor=actor())
+        click.echo(
+            f"{name}: active {rotation.activated}, next {rotation.next}"
+            + (f", retired {rotation.retired}" if rotation.retired else "")
+            + (f", removed {', '.join(rotation.removed)}" if rotation.removed else "")
+        )
 
 
 @keys.command("prune")

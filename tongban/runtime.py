@@ -19,8 +19,9 @@ from store.db import Database
 from store.ephemeral import EphemeralStore
 
 MIGRATIONS: Final = Path(__file__).parent / "migrations"
-#: Key purposes `tongban init` creates and `/readyz` expects.
-REQUIRED_KEY_PURPOSES: Final = ("oidc",)
+#: Key purposes `tongban init` creates and `/readyz` expects, with their algorithms:
+#: one OpenID Connect signing key per algorithm a client may choose for its ID tokens.
+REQUIRED_KEY_PURPOSES: Final = {"oidc-es256": "ES256", "oidc-rs256": "RS256", "oidc-eddsa": "EdDSA"}
 EXTENSION: Final = "tongban"
 
 

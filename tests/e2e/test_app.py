@@ -103,7 +103,7 @@ def test_redis_going_away_makes_readyz_fail_and_keeps_the_database(
         "ephemeral": "ephemeral_store_unavailable",
         "keys": "ok",
     }
-    assert runtime.keys.check() == 2  # durable data untouched
+    assert runtime.keys.check() == 6  # durable data untouched: next + active per purpose
 
 
 def test_pages_carry_security_headers(client: FlaskClient) -> None:

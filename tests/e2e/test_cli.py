@@ -162,7 +162,7 @@ def test_db_upgrade_against_an_unreachable_database_is_one_line(
 def test_db_upgrade_is_idempotent(cli: CliRunner, initialised: dict[str, str]) -> None:
     result = cli.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0
-    assert "already at 0001" in result.output
+    assert "already at" in result.output
 
 
 def test_keys_rotate_and_list(cli: CliRunner, initialised: dict[str, str]) -> None:
