@@ -1,0 +1,1 @@
+"""Authenticators: password policy, SMS one-time codes, TOTP, login throttling."""
