@@ -75,6 +75,11 @@ class PersonalDataCipher:
     def __repr__(self) -> str:
         return f"PersonalDataCipher(primary={self._master.primary.key_id})"
 
+    @property
+    def primary_key_id(self) -> str:
+        """The id of the master key that encrypts and hashes now."""
+        return self._master.primary.key_id
+
     def encrypt(self, purpose: str, value: str, *, context: bytes = b"") -> bytes:
         """Encrypt ``value`` under the primary master key's sub-key for ``purpose``."""
         primary = self._master.primary

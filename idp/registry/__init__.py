@@ -1,0 +1,1 @@
+"""Real-name verification against an authoritative registry (local tables or HTTP)."""
