@@ -129,7 +129,8 @@ class OneTimeCodes:
         record = json.loads(raw)
         tries = self._store.incr(f"{key}:tries:{record['id']}", self.settings.ttl)
         if tries > self.settings.max_attempts:
-            self._store.take(key)
+            if self._store.take(key) is None:
+                raise OneTimeCodeExpired("this code was already used; request a new one")
             raise OneTimeCodeAttemptsExceeded(
                 "too many wrong codes; this code no longer works, request a new one"
             )

@@ -13,6 +13,7 @@ from idp.authn.errors import OneTimeCodeInvalid
 from idp.authn.errors import RateLimited
 from idp.authn.errors import SMSUnavailable
 from idp.authn.otp import OneTimeCodes
+from idp.authn.otp import OneTimeCodeSettings
 from idp.authn.sms import DevOutboxSMSGateway
 from idp.identity.errors import PhoneInvalid
 from store.memory_ephemeral import MemoryEphemeralStore
@@ -129,6 +130,7 @@ def test_send_limits_per_phone_and_per_address(h: Harness) -> None:
 
 
 def test_concurrent_checks_accept_the_code_once(h: Harness) -> None:
+    h.codes = OneTimeCodes(h.store, h.outbox, SECRET, OneTimeCodeSettings(max_attempts=10))
     h.send()
     code = h.last_code()
     results: list[str] = []
