@@ -89,6 +89,9 @@ def fixed_signer(name: str) -> SoftwareSigner:
 AMR_XIHU = Issuer(name="杭州市西湖区市场监督管理局", code="11330106MB1C586785")
 OPERATOR = Issuer(name="浙江省政务服务通办平台", code="11330000MB0A43210C")
 KEY_VALID_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+#: The validity of the retired key "licence-es256-retired" in the vectors.
+RETIRED_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+RETIRED_UNTIL = datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def trusted_key(
