@@ -9,24 +9,21 @@ from typing import TypeGuard
 
 #: Latest NumericDate we accept: 9999-12-31T23:59:59Z, the last second ``datetime`` holds.
 MAX_NUMERIC_DATE: Final = 253402300799
-_EARLIEST: Final = datetime.fromtimestamp(0, tz=UTC)
-_LATEST: Final = datetime.fromtimestamp(MAX_NUMERIC_DATE, tz=UTC)
 
 
 def to_numeric_date(moment: datetime, *, name: str = "time") -> int:
-    """Whole seconds since the epoch; ``moment`` must be timezone-aware and whole-second."""
-    check_numeric_date_time(moment, name=name)
-    return int(moment.timestamp())
+    """Whole seconds since the epoch; ``moment`` must be timezone-aware and whole-second.
 
-
-def check_numeric_date_time(moment: datetime, *, name: str = "time") -> None:
-    """Raise ``ValueError`` unless ``moment`` converts exactly to a supported NumericDate."""
+    :raises ValueError: naming ``name`` otherwise, or outside [0, MAX_NUMERIC_DATE].
+    """
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
     if moment.microsecond:
         raise ValueError(f"{name} must be a whole second (NumericDate has no fractions here)")
-    if not _EARLIEST <= moment <= _LATEST:
+    seconds = moment.timestamp()
+    if not 0 <= seconds <= MAX_NUMERIC_DATE:
         raise ValueError(f"{name} is outside the supported NumericDate range")
+    return int(seconds)
 
 
 def from_numeric_date(seconds: int) -> datetime:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Final
@@ -35,7 +36,6 @@ from cryptography.exceptions import InvalidSignature
 
 from licences import cose_sign1
 from licences import deterministic_cbor
-from licences._numeric_date import check_numeric_date_time
 from licences._numeric_date import from_numeric_date
 from licences._numeric_date import is_numeric_date
 from licences._numeric_date import to_numeric_date
@@ -125,6 +125,7 @@ _URI_KEY: Final = b"\x63uri"
 _LICENCE_ID_KEY: Final = bytes.fromhex("3a00010000")
 _HOLDER_NAME_KEY: Final = bytes.fromhex("3a00010001")
 _RECORD_DIGEST_KEY: Final = bytes.fromhex("3a00010002")
+_DIGEST_PREFIX: Final = _RECORD_DIGEST_KEY + b"\x58\x20"  # The key, then a 32-byte string.
 _MAX_STATUS_INDEX: Final = (1 << 32) - 1
 _ASCII_WHITESPACE: Final = " \t\r\n\f\v"
 #: Optional ASCII whitespace, an optional https URL ending in "/" or "#", the digits, and
@@ -184,8 +185,53 @@ class LicenceClaims:
     issued_at: datetime
     record_digest: bytes
     status: StatusReference
+    _numeric_dates: tuple[int, int, int | None] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
+        nbf = to_numeric_date(self.not_before, name="not_before")
+        iat = to_numeric_date(self.issued_at, name="issued_at")
+        exp = None if self.not_after is None else to_numeric_date(self.not_after, name="not_after")
+        # Kept for to_cwt_bytes, which runs on every verification.
+        object.__setattr__(self, "_numeric_dates", (nbf, iat, exp))
+        self._check_fields()
+
+    @classmethod
+    def _from_numeric_dates(
+        cls,
+        licence_id: str,
+        holder_code: str,
+        holder_name: str,
+        nbf: int,
+        exp: int | None,
+        iat: int,
+        record_digest: bytes,
+        status: StatusReference,
+    ) -> LicenceClaims:
+        """Build from NumericDates already checked with ``is_numeric_date``.
+
+        The same checks as the constructor, without turning the datetimes back into
+        numbers; verification calls this for every credential.
+        """
+        claims = object.__new__(cls)
+        fields = {
+            "licence_id": licence_id,
+            "holder_code": holder_code,
+            "holder_name": holder_name,
+            "not_before": from_numeric_date(nbf),
+            "not_after": None if exp is None else from_numeric_date(exp),
+            "issued_at": from_numeric_date(iat),
+            "record_digest": record_digest,
+            "status": status,
+            "_numeric_dates": (nbf, iat, exp),
+        }
+        for name, value in fields.items():
+            object.__setattr__(claims, name, value)
+        claims._check_fields()
+        return claims
+
+    def _check_fields(self) -> None:
         _check_text(self.licence_id, "licence_id", 64)
         _check_text(self.holder_code, "holder_code", 32, ascii_only=True)
         _check_text(self.holder_name, "holder_name", 100)
@@ -193,12 +239,9 @@ class LicenceClaims:
             raise ValueError(f"record_digest must be {DIGEST_SIZE} bytes")
         if not isinstance(self.status, StatusReference):
             raise ValueError("status must be a StatusReference")
-        check_numeric_date_time(self.not_before, name="not_before")
-        check_numeric_date_time(self.issued_at, name="issued_at")
-        if self.not_after is not None:
-            check_numeric_date_time(self.not_after, name="not_after")
-            if self.not_after < self.not_before:
-                raise ValueError("not_after is before not_before")
+        nbf, _, exp = self._numeric_dates
+        if exp is not None and exp < nbf:
+            raise ValueError("not_after is before not_before")
 
     def to_cwt(self) -> dict[int, object]:
         """The CWT claims map (RFC 8392 §3) with the keys documented above."""
@@ -222,15 +265,15 @@ class LicenceClaims:
         against it (see :func:`verify`); a test checks it against the generic encoder.
         """
         head = deterministic_cbor.encode_head
-        parts = [head(5, 7 if self.not_after is None else 8), b"\x02", _text_item(self.holder_code)]
-        # The times were checked in __post_init__, so the plain conversion is safe here.
-        if self.not_after is not None:
-            parts += (b"\x04", head(0, int(self.not_after.timestamp())))
+        nbf, iat, exp = self._numeric_dates
+        parts = [head(5, 7 if exp is None else 8), b"\x02", _text_item(self.holder_code)]
+        if exp is not None:
+            parts += (b"\x04", head(0, exp))
         parts += (
             b"\x05",
-            head(0, int(self.not_before.timestamp())),
+            head(0, nbf),
             b"\x06",
-            head(0, int(self.issued_at.timestamp())),
+            head(0, iat),
             _STATUS_PREFIX,
             head(0, self.status.index),
             _URI_KEY,
@@ -496,6 +539,97 @@ def _parse_message(data: bytes) -> cose_sign1.Sign1:
     return message
 
 
+def _read_argument(data: bytes, position: int, major: int) -> tuple[int, int] | None:
+    """The shortest-form argument of a head of type ``major`` at ``position`` (RFC 8949 §3)."""
+    initial = data[position]
+    if initial >> 5 != major:
+        return None
+    info = initial & 0x1F
+    if info < 24:
+        return info, position + 1
+    size = _ARGUMENT_SIZES.get(info)
+    end = position + 1 + (size or 0)
+    if size is None or end > len(data):
+        return None
+    value = int.from_bytes(data[position + 1 : end], "big")
+    return (value, end) if value >= _SHORTEST_FROM[size] else None
+
+
+_ARGUMENT_SIZES: Final = {24: 1, 25: 2, 26: 4, 27: 8}
+#: The smallest argument that needs each size; anything less is not shortest form.
+_SHORTEST_FROM: Final = {1: 24, 2: 0x100, 4: 0x10000, 8: 0x100000000}
+
+
+def _read_text(data: bytes, position: int) -> tuple[str, int] | None:
+    head = _read_argument(data, position, 3)
+    if head is None or head[1] + head[0] > len(data):
+        return None
+    end = head[1] + head[0]
+    try:
+        return data[head[1] : end].decode("utf-8"), end
+    except UnicodeDecodeError:
+        return None
+
+
+def _read_canonical_claims(payload: bytes) -> LicenceClaims | None:
+    """Read claims laid out exactly as :meth:`LicenceClaims.to_cwt_bytes` writes them.
+
+    The fast path of verification, like :func:`_read_canonical_message`: it returns
+    ``None`` for anything else, valid or not, and :func:`_parse_claims` then decides and
+    names the fault. The tests check both agree wherever this one accepts.
+    """
+    try:
+        count = payload[0]
+        if count not in (0xA7, 0xA8) or payload[1] != CLAIM_SUB:
+            return None
+        if (read := _read_text(payload, 2)) is None:
+            return None
+        holder_code, position = read
+        exp = None
+        if count == 0xA8:
+            if payload[position] != CLAIM_EXP:
+                return None
+            if (number := _read_argument(payload, position + 1, 0)) is None:
+                return None
+            exp, position = number
+        if payload[position] != CLAIM_NBF:
+            return None
+        if (number := _read_argument(payload, position + 1, 0)) is None:
+            return None
+        nbf, position = number
+        if payload[position] != CLAIM_IAT:
+            return None
+        if (number := _read_argument(payload, position + 1, 0)) is None:
+            return None
+        iat, position = number
+        if not payload.startswith(_STATUS_PREFIX, position):
+            return None
+        if (number := _read_argument(payload, position + len(_STATUS_PREFIX), 0)) is None:
+            return None
+        index, position = number
+        texts: list[str] = []
+        for key in (_URI_KEY, _LICENCE_ID_KEY, _HOLDER_NAME_KEY):
+            if not payload.startswith(key, position):
+                return None
+            if (read := _read_text(payload, position + len(key))) is None:
+                return None
+            text, position = read
+            texts.append(text)
+        if not payload.startswith(_DIGEST_PREFIX, position):
+            return None
+        digest = payload[position + len(_DIGEST_PREFIX) :]
+        if len(digest) != DIGEST_SIZE:
+            return None
+        if not all(map(is_numeric_date, (nbf, iat, exp if exp is not None else 0))):
+            return None
+        uri, licence_id, holder_name = texts
+        return LicenceClaims._from_numeric_dates(
+            licence_id, holder_code, holder_name, nbf, exp, iat, digest, StatusReference(index, uri)
+        )
+    except (IndexError, ValueError):
+        return None
+
+
 def _parse_claims(payload: bytes) -> LicenceClaims:
     """Read the claims and insist the payload is exactly their deterministic encoding.
 
@@ -518,6 +652,11 @@ def _parse_claims(payload: bytes) -> LicenceClaims:
     return claims
 
 
+def _claims_of(payload: bytes) -> LicenceClaims:
+    claims = _read_canonical_claims(payload)
+    return _parse_claims(payload) if claims is None else claims
+
+
 def decode(url_or_digits: str | bytes) -> UnverifiedCredential:
     """Parse a credential WITHOUT verifying it: for diagnostics, never for display as genuine.
 
@@ -528,7 +667,7 @@ def decode(url_or_digits: str | bytes) -> UnverifiedCredential:
         version=envelope.version,
         cose_alg=envelope.cose_alg,
         kid=envelope.kid,
-        unverified_claims=_parse_claims(envelope.message.payload),
+        unverified_claims=_claims_of(envelope.message.payload),
         message=envelope.message,
     )
 
@@ -558,7 +697,7 @@ def verify(url_or_digits: str | bytes, trust: Mapping[bytes, TrustedKey]) -> Ver
         key.verify_signature(message.to_be_signed(EXTERNAL_AAD), message.signature)
     except InvalidSignature as exc:
         raise TamperedError(f"signature does not verify with trusted key {key.kid}") from exc
-    claims = _parse_claims(message.payload)
+    claims = _claims_of(message.payload)
     if not key.covers(claims.issued_at):
         raise KeyExpiredError(
             f"issued at {claims.issued_at.isoformat()}, outside the validity of key {key.kid}"

@@ -506,3 +506,36 @@ def test_fast_reader_handles_each_payload_length_form(es256_signer: SoftwareSign
         fast = codec._read_canonical_message(message)
         assert fast is not None
         assert fast == codec._parse_message(message)
+
+
+@given(licence_claims())
+def test_fast_claims_reader_reads_every_canonical_payload(claims: LicenceClaims) -> None:
+    assert codec._read_canonical_claims(claims.to_cwt_bytes()) == claims
+
+
+@given(licence_claims(), st.integers(0, 300), st.binary(max_size=3), st.integers(0, 3))
+def test_fast_claims_reader_agrees_with_the_general_parser(
+    claims: LicenceClaims, position: int, insert: bytes, delete: int
+) -> None:
+    payload = claims.to_cwt_bytes()
+    position %= len(payload)
+    changed = payload[:position] + insert + payload[position + delete :]
+    fast = codec._read_canonical_claims(changed)
+    if fast is not None:
+        assert codec._parse_claims(changed) == fast
+
+
+@pytest.mark.parametrize(
+    "payload_hex",
+    [
+        "a7",  # Ends after the map head.
+        "a802",  # Ends after a key.
+        "a80278",  # Text head without its length byte.
+        "a8027801",  # Text length 1 in long form: not shortest.
+    ],
+)
+def test_fast_claims_reader_leaves_faults_to_the_general_parser(payload_hex: str) -> None:
+    payload = bytes.fromhex(payload_hex)
+    assert codec._read_canonical_claims(payload) is None
+    with pytest.raises(MalformedError):
+        codec._parse_claims(payload)
