@@ -3,7 +3,7 @@
 Only what the licence credential needs: a tagged COSE_Sign1 (tag 18, RFC 9052 §2), a
 protected header map with integer labels, the Sig_structure of RFC 9052 §4.4 with optional
 external AAD (§4.3), and the algorithms ES256 (-7) and EdDSA (-8) of RFC 9053 §2.1-§2.2.
-See ``docs/decisions/0001-cose-sign1-with-cbor2.md`` for why this is not pycose.
+See ``docs/decisions/cose-sign1-built-on-cbor2.md`` for why this is not pycose.
 """
 
 from __future__ import annotations
