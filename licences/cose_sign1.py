@@ -27,6 +27,7 @@ __all__ = [
     "HEADER_KID",
     "NAME_BY_COSE_ALG",
     "Sign1",
+    "Sign1Error",
     "parse_sign1",
     "sig_structure",
     "sign1",
