@@ -180,8 +180,8 @@ def extract_digits(url_or_digits: str | bytes) -> str:
     Accepts ``https://host/…/01…`` (path form), ``https://host/…#01…`` (fragment form) and
     the digits alone, with surrounding ASCII whitespace (a scanner's trailing newline).
 
-    :raises OversizedError: for inputs over :data:`MAX_INPUT_CHARS` or :data:`MAX_DIGITS`.
-    :raises MalformedError: when no digit string ends the input.
+    :raises OversizedError: for inputs over :data:`MAX_INPUT_CHARS` characters.
+    :raises MalformedError: when no digit string ends the input, or it is not https.
     """
     if isinstance(url_or_digits, bytes | bytearray):
         if len(url_or_digits) > MAX_INPUT_CHARS:
