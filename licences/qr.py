@@ -35,7 +35,7 @@ __all__ = [
 
 ErrorCorrection = Literal["L", "M", "Q", "H"]
 
-#: Quiet zone around the symbol, in modules (ISO/IEC 18004 §6.3.8: four modules).
+#: Quiet zone around the symbol, in modules (ISO/IEC 18004 asks for four).
 QUIET_ZONE: Final = 4
 
 _LEVELS: Final = {

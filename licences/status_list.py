@@ -10,8 +10,8 @@
   credential), ``iat``, ``exp``, ``ttl`` and ``status_list`` = ``{bits, lst}``.
 * Licences use ``bits`` = 2 and the registered Status Types of §7.1: VALID (0), INVALID (1,
   shown as *revoked*) and SUSPENDED (2).
-* :class:`IndexAllocator` hands out random indices and never the same one twice (§12.3
-  "Double Allocation"; random indices give the herd privacy of §11).
+* :class:`IndexAllocator` hands out random indices and never the same one twice (§13.3
+  "Default Values and Double Allocation"; random indices keep the herd privacy of §12.1).
 """
 
 from __future__ import annotations
