@@ -148,5 +148,27 @@ def verify_jwt(
     return claims
 
 
+def verify_signature_only(token: str, key: PublicKey, alg: str) -> dict[str, Any]:
+    """Verify a compact JWS's signature with ``key`` and return its claims, checking no
+    time claims: for callers that judge ``exp``/``iat`` against their own ``now`` (an
+    offline verifier must not read the system clock). Raises :data:`JWTError`."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key=key,
+        algorithms=[check_algorithm(alg)],
+        options={
+            "verify_signature": True,
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+            "verify_aud": False,
+            "verify_iss": False,
+            "verify_sub": False,
+            "verify_jti": False,
+        },
+    )
+    return claims
+
+
 def _json(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
