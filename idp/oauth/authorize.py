@@ -114,6 +114,8 @@ class Interaction:
     login_done: bool = False
     consent_done: bool = False
     account_chosen: bool = False
+    #: Whether it waited in the store (a silent request never does).
+    saved: bool = False
     started_at: int = field(default_factory=lambda: int(time.time()))
 
     @property
@@ -308,7 +310,8 @@ class AuthorizationFlow:
             request, grant_user=person, grant=grant
         )
         self._p.sessions.add_client(session, client.client_id, now=now)
-        self._forget(interaction.id)
+        if interaction.saved:
+            self._forget(interaction.id)
         location = response.headers.get("Location", "")
         return self._respond(location, request.payload.data)
 
@@ -367,7 +370,7 @@ class AuthorizationFlow:
         if session is None:
             return None
         try:
-            person = self._p.accounts.get(session.person_id)
+            person = self._p.accounts.recent(session.person_id)
         except PersonNotFound:
             return None
         return person if person.active else None
@@ -445,6 +448,7 @@ class AuthorizationFlow:
     # -- storage --------------------------------------------------------------------------------
 
     def _save(self, interaction: Interaction) -> None:
+        interaction.saved = True
         body = json.dumps(interaction.__dict__).encode()
         self._p.ephemeral.put(
             INTERACTION_KEY + interaction.id, body, ttl=self._p.settings.idp.interaction_seconds

@@ -97,7 +97,7 @@ class GrantBase:
 
     def _person(self, person_id: str) -> Person | None:
         try:
-            person = self.provider.accounts.get(person_id)
+            person = self.provider.accounts.recent(person_id)
         except PersonNotFound:
             return None
         return person if person.active else None

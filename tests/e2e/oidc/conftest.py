@@ -183,7 +183,9 @@ def build_world(env: dict[str, str]) -> World:
     runtime = build_runtime(load(env), env)
     app = create_app(runtime=runtime)
     app.testing = True
-    provider = Provider(runtime)
+    # The app's own provider: operator actions in tests share its caches, as a change made
+    # in the serving process would (other processes see it within their cache periods).
+    provider: Provider = app.extensions["idp"].provider
     world = World(app, runtime, provider)
     add_department(
         provider.db, "scjgj", "市场监督管理局", name_en="Market Regulation", now=NOW, actor="test"
@@ -283,7 +285,7 @@ def make_world(initialised: dict[str, str]) -> Iterator[Any]:
         runtime = build_runtime(load(env), env)
         app = create_app(runtime=runtime)
         app.testing = True
-        return World(app, runtime, Provider(runtime), dict(built[0].secrets))
+        return World(app, runtime, app.extensions["idp"].provider, dict(built[0].secrets))
 
     yield make
     for world in built:
