@@ -130,6 +130,16 @@ class IdpSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    embedded: bool = doc(
+        "Run the outbox worker (back-channel logout notices, and later publications) inside "
+        "`tongban serve`. Turn off when `tongban worker` runs separately.",
+        True,
+    )
+    interval: float = doc("Seconds between looks for due outbox messages.", 1.0)
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: LogLevel = doc("Lowest level written to the log.", "INFO")
     format: LogFormat = doc("`json` (one object a line, for collectors) or `text`.", "json")
@@ -169,6 +179,9 @@ class Settings:
     )
     idp: IdpSettings = field(
         default_factory=IdpSettings, metadata={"doc": "The OpenID Connect provider."}
+    )
+    worker: WorkerSettings = field(
+        default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}
     )
     log: LogSettings = field(default_factory=LogSettings, metadata={"doc": "Logging."})
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from functools import cached_property
 
 from config.settings import Settings
@@ -10,12 +13,17 @@ from idp.accounts import Accounts
 from idp.clients import ClientRegistry
 from idp.consent import Consents
 from idp.deps import IdpDeps
+from idp.logout import BACKCHANNEL_KIND
+from idp.logout import Logouts
 from idp.passwords import Passwords
+from idp.session_log import SessionLog
+from idp.sessions import BrowserSession
 from idp.sessions import Sessions
 from idp.subjects import Subjects
 from keys.keystore import KeyStore
 from store.db import Database
 from store.ephemeral import EphemeralStore
+from store.outbox import Outbox
 
 #: The key purpose that signs with each algorithm (see tongban.runtime).
 PURPOSE_FOR_ALG = {"ES256": "oidc-es256", "RS256": "oidc-rs256", "EdDSA": "oidc-eddsa"}
@@ -69,6 +77,59 @@ class Provider:
     @cached_property
     def sessions(self) -> Sessions:
         return Sessions(self.ephemeral, self.settings.idp)
+
+    @cached_property
+    def session_log(self) -> SessionLog:
+        return SessionLog(self.db)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        outbox = Outbox(self.db)
+        outbox.register(BACKCHANNEL_KIND, self.logouts.deliver_backchannel)
+        return outbox
+
+    @cached_property
+    def logouts(self) -> Logouts:
+        return Logouts(
+            db=self.db,
+            sessions=self.sessions,
+            session_log=self.session_log,
+            clients=self.clients,
+            subjects=self.subjects,
+            keys=self.keys,
+            issuer=self.issuer,
+            signing_purpose=self.signing_purpose(),
+        )
+
+    def start_session(
+        self,
+        person_id: str,
+        *,
+        acr: str,
+        amr: tuple[str, ...],
+        address: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSession:
+        """A new browser session (always a new id: no fixation), recorded durably too."""
+        now = int(time.time())
+        session = self.sessions.create(person_id, acr=acr, amr=amr, now=now)
+        self.session_log.opened(
+            public_id=session.public_id,
+            person_id=person_id,
+            acr=acr,
+            amr=amr,
+            address=address,
+            user_agent=user_agent,
+            now=datetime.fromtimestamp(now, UTC),
+        )
+        return session
+
+    def note_client(self, session: BrowserSession, client_id: str) -> BrowserSession:
+        """Remember that ``client_id`` received tokens in ``session`` (for single logout)."""
+        if client_id in session.clients:
+            return session
+        self.session_log.client_used(session.public_id, client_id)
+        return self.sessions.add_client(session, client_id, now=int(time.time()))
 
     def signing_purpose(self, alg: str | None = None) -> str:
         """The key purpose that signs with ``alg`` (default: ``keys.algorithm``)."""

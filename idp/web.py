@@ -82,6 +82,9 @@ def init_app(app: Flask, deps: IdpDeps) -> None:
         provider, server, AuthorizationFlow(server), document, document
     )
     app.register_blueprint(bp)
+    from idp import logout_web
+
+    app.register_blueprint(logout_web.bp)
 
 
 def state() -> IdpState:
@@ -181,8 +184,12 @@ def login() -> HTTPResponse:
     previous = _browser_session()
     if previous is not None:
         p.sessions.end(previous.sid)
-    session = p.sessions.create(
-        person.id, acr=acr_for(person.loa, ("pwd",)), amr=("pwd",), now=int(time.time())
+    session = p.start_session(
+        person.id,
+        acr=acr_for(person.loa, ("pwd",)),
+        amr=("pwd",),
+        address=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
     )
     if waiting:
         response = _render(state().flow.resume(interaction_id, session, after="login"))

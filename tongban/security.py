@@ -32,9 +32,20 @@ def request_id_from(header: str | None) -> str:
     return secrets.token_urlsafe(12)
 
 
+#: A page that embeds other sites (front-channel logout) names their origins here.
+FRAME_SOURCES_HEADER: Final = "X-Tongban-Frame-Sources"
+_ORIGIN: Final = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
 def add_security_headers(response: Response, *, production: bool) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    frame_sources = headers.pop(FRAME_SOURCES_HEADER, None)
+    policy = CONTENT_SECURITY_POLICY
+    if frame_sources:
+        allowed = [o for o in frame_sources.split() if _ORIGIN.match(o)]
+        if allowed:
+            policy += "; frame-src " + " ".join(allowed)
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     # Authorization codes travel in URLs: never leak them to another site.

@@ -25,6 +25,12 @@ def serve(settings: Settings) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True, mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    if settings.worker.embedded:
+        # The outbox worker runs in the supervising process; request workers stay lean.
+        from tongban.runtime import build_runtime
+        from tongban.worker import start_worker
+
+        start_worker(build_runtime(settings))
     server = Granian(
         "tongban.wsgi:create_app",
         factory=True,

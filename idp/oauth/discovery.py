@@ -21,6 +21,7 @@ ENDPOINTS = {
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
     "pushed_authorization_request_endpoint": "/par",
+    "end_session_endpoint": "/logout",
 }
 ASSERTION_ALGS = ["ES256", "RS256", "EdDSA"]
 
@@ -57,6 +58,10 @@ def metadata(issuer: str, *, registration_open: bool) -> dict[str, Any]:
         authorization_response_iss_parameter_supported=True,
         prompt_values_supported=["none", "login", "consent", "select_account"],
         ui_locales_supported=["zh-CN", "en"],
+        backchannel_logout_supported=True,
+        backchannel_logout_session_supported=True,
+        frontchannel_logout_supported=True,
+        frontchannel_logout_session_supported=True,
         claims_locales_supported=["zh-CN"],
         service_documentation=issuer + "/",
     )
