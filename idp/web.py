@@ -13,6 +13,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import Final
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -61,6 +62,8 @@ bp = Blueprint(
     static_url_path="/idp-static",
 )
 SESSION_COOKIE: Final = "tb_sid"
+#: Read by the composition root's security headers (tongban.security) to widen form-action.
+FORM_TARGETS_HEADER: Final = "X-Tongban-Form-Targets"
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -347,7 +350,13 @@ def _render(outcome: Outcome) -> HTTPResponse:
         response.headers.update(NO_STORE)
         return response
     if isinstance(outcome, FormPost):
-        return _page("idp/form_post.html", 200, action=outcome.action, fields=outcome.fields)
+        return _page(
+            "idp/form_post.html",
+            200,
+            action=outcome.action,
+            fields=outcome.fields,
+            form_targets=[outcome.action],
+        )
     if isinstance(outcome, ShowLogin):
         return redirect(url_for("idp.login", interaction=outcome.interaction), 303)
     if isinstance(outcome, ShowSelectAccount):
@@ -363,13 +372,38 @@ def _render(outcome: Outcome) -> HTTPResponse:
     )
 
 
-def _page(template: str, http_status: int, **context: Any) -> HTTPResponse:
+def _page(
+    template: str, http_status: int, *, form_targets: list[str] | None = None, **context: Any
+) -> HTTPResponse:
     context.setdefault("csrf_token", generate_csrf())
     response = Response(
         render_template(template, **context), status=http_status, mimetype="text/html"
     )
     response.headers.update(NO_STORE)
+    # A login, account or consent form is answered with a redirect to the client: the
+    # page's form-action must allow the client's origin (browsers check redirects too).
+    targets = list(form_targets or [])
+    interaction = context.get("interaction")
+    if interaction:
+        waiting = state().flow.interaction(str(interaction))
+        if waiting is not None:
+            redirect_uri = waiting.multidict.get("redirect_uri")
+            client = provider().clients.find(waiting.client_id)
+            targets.extend(
+                [redirect_uri] if redirect_uri else list(client.redirect_uris if client else ())
+            )
+    origins = sorted({o for o in (_origin_of(t) for t in targets) if o})
+    if origins:
+        response.headers[FORM_TARGETS_HEADER] = " ".join(origins)
     return response
+
+
+def _origin_of(uri: str) -> str | None:
+    """``https://host:port`` for web URLs, ``scheme:`` for a native app's private scheme."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}:" if parts.scheme else None
 
 
 def _csrf_ok() -> bool:
