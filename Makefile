@@ -32,6 +32,7 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/tongban serve
 
+# tests/conformance installs its Node packages itself (`npm ci` from the committed lock, once).
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
@@ -63,4 +64,4 @@ lock: $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info tests/conformance/node/node_modules
