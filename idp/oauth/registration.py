@@ -57,7 +57,10 @@ class RegistrationError(Exception):
 def parse_metadata(body: Any) -> ClientMetadata:
     if not isinstance(body, dict):
         raise RegistrationError(400, "invalid_client_metadata", "the body must be a JSON object")
-    fields: dict[str, Any] = {"name": body.get("client_name") or ""}
+    name = body.get("client_name")
+    if name is not None and not isinstance(name, str):
+        raise RegistrationError(400, "invalid_client_metadata", "client_name must be a string")
+    fields: dict[str, Any] = {"name": name or ""}
     for name in LIST_FIELDS:
         if name in body:
             value = body[name]
