@@ -206,4 +206,6 @@ def test_dynamic_client_registration(node: str, live: Live, browser: Browser) ->
     assert names(steps) == [
         "register",
         "registered_client_signs_in",
+        "register_minimal",
+        "minimal_client_signs_in",
     ]

@@ -382,7 +382,7 @@ const scenarios = {
   },
 
   // Dynamic Client Registration (RFC 7591) with an initial access token, then a login
-  // with the client it made.
+  // with the client it made: once with full metadata, once with redirect_uris alone.
   async registration ({ issuer, initial_access_token: initialAccessToken, callback }) {
     const options = {
       initialAccessToken,
@@ -409,6 +409,20 @@ const scenarios = {
     })
     await step('registered_client_signs_in', { library: CODE_LIB, own: CODE_OWN }, () =>
       codeFlow(full, { redirect_uri: callback }))
+    const minimal = await step('register_minimal', { library: [REG], own: [
+      'RFC 7591 2: every metadata field but redirect_uris is optional (client_name may be omitted)',
+      'RFC 7591 2: token_endpoint_auth_method defaults to client_secret_basic']
+    }, async () => {
+      const config = await client.dynamicClientRegistration(new URL(issuer),
+        { redirect_uris: [callback] }, client.ClientSecretBasic(), options)
+      watch(config)
+      const meta = config.clientMetadata()
+      expect(meta.token_endpoint_auth_method === 'client_secret_basic',
+        `token_endpoint_auth_method ${meta.token_endpoint_auth_method}`)
+      return config
+    })
+    await step('minimal_client_signs_in', { library: CODE_LIB, own: CODE_OWN }, () =>
+      codeFlow(minimal, { redirect_uri: callback }))
   },
 
   // A client registered for another ID token algorithm, with signed userinfo responses.
