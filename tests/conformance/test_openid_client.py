@@ -166,12 +166,17 @@ def test_form_post_response_mode(node: str, live: Live, browser: Browser) -> Non
 
 def test_public_client(node: str, live: Live, browser: Browser) -> None:
     steps = run_rp(node, live, browser, "public", "public")
-    assert names(steps) == ["authorization_code", "userinfo", "refresh_token"]
+    assert names(steps) == ["authorization_code", "userinfo", "refresh_token", "code_reuse"]
 
 
 def test_error_responses_carry_state_and_iss(node: str, live: Live, browser: Browser) -> None:
     steps = run_rp(node, live, browser, "errors", "confidential")
-    assert names(steps) == ["prompt_none_without_session", "consent_denied"]
+    assert names(steps) == [
+        "prompt_none_without_session",
+        "pkce_plain_refused",
+        "pkce_missing_refused",
+        "consent_denied",
+    ]
 
 
 def test_client_credentials_with_client_secret_post(

@@ -48,6 +48,7 @@ def rp(live: Live, client_id: str = "pyoidc") -> Client:
             redirect_uris=[known.redirect_uri],
             token_endpoint_auth_method="client_secret_basic",
             id_token_signed_response_alg=known.id_token_alg,
+            **({"userinfo_signed_response_alg": known.userinfo_alg} if known.userinfo_alg else {}),
         )
     )
     client.redirect_uris = [known.redirect_uri]
@@ -148,3 +149,39 @@ def test_code_is_refused_without_the_pkce_verifier(live: Live, browser: Browser)
     )
     assert isinstance(refused, ErrorResponse), refused.to_dict()
     assert refused["error"] in ("invalid_grant", "invalid_request")
+
+
+def test_rs256_id_token_and_signed_userinfo(live: Live, browser: Browser) -> None:
+    """A client registered for RS256 ID tokens and RS256-signed userinfo responses."""
+    client = rp(live, "rs256")
+    response, state, nonce, verifier = authorize(client, browser)
+    assert isinstance(response, AuthorizationResponse), response.to_dict()
+    tokens = client.do_access_token_request(
+        state=state,
+        request_args={"code": response["code"], "code_verifier": verifier},
+        authn_method="client_secret_basic",
+    )
+    assert isinstance(tokens, AccessTokenResponse), tokens.to_dict()
+    id_token = tokens["id_token"]
+    assert id_token.jws_header["alg"] == "RS256"
+    assert id_token["nonce"] == nonce
+    # pyoidc reads the application/jwt response and verifies its signature with the
+    # provider's keys; iss and aud (OIDC Core §5.3.2) are checked here.
+    info = client.do_user_info_request(state=state)
+    assert isinstance(info, OpenIDSchema), info
+    assert info.jws_header is not None  # it came as a JWS
+    assert info.jws_header["alg"] == "RS256"
+    assert info["sub"] == id_token["sub"]
+    assert info["iss"] == live.issuer
+    audience = info["aud"] if isinstance(info["aud"], list) else [info["aud"]]
+    assert audience == ["rs256"]
+
+
+def test_error_responses_are_parsed_as_errors(live: Live, browser: Browser) -> None:
+    """prompt=none without a session: pyoidc parses login_required (OIDC Core §3.1.2.6),
+    and the response carries iss (RFC 9207, checked in ``authorize``) and state."""
+    client = rp(live)
+    response, state, _, _ = authorize(client, browser, prompt="none")
+    assert isinstance(response, ErrorResponse), response.to_dict()
+    assert response["error"] == "login_required"
+    assert response["state"] == state

@@ -148,6 +148,9 @@ async function newRequest (rp, extra = {}) {
     nonce: client.randomNonce(),
     ...extra
   }
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) delete params[name]
+  }
   return { params, verifier }
 }
 
@@ -172,7 +175,7 @@ async function codeFlow (config, rp, { extra = {}, par = false, jar = null, appr
     maxAge
   })
   await checkAtHash(tokens)
-  return { tokens, url, params }
+  return { tokens, url, params, verifier, callback }
 }
 
 function sameLogin (before, after) {
@@ -285,17 +288,29 @@ const scenarios = {
   // A public client: token_endpoint_auth_method none, PKCE its only proof.
   async public ({ issuer, client: rp }) {
     const config = await discover(issuer, rp)
-    const { tokens } = await step('authorization_code', { library: [LIB.discovery, ...CODE_LIB],
-      own: [...CODE_OWN, 'RFC 7636, RFC 9700 2.1.1: a public client redeems its code with PKCE alone'] },
-    () => codeFlow(config, rp, { extra: { scope: 'openid profile offline_access', prompt: 'consent' } }))
+    const { tokens, callback, params, verifier } = await step('authorization_code', {
+      library: [LIB.discovery, ...CODE_LIB],
+      own: [...CODE_OWN, 'RFC 7636, RFC 9700 2.1.1: a public client redeems its code with PKCE alone']
+    }, () => codeFlow(config, rp, { extra: { scope: 'openid profile offline_access', prompt: 'consent' } }))
     const claims = tokens.claims()
     await step('userinfo', { library: [LIB.userinfo] },
       () => client.fetchUserInfo(config, tokens.access_token, claims.sub))
-    await step('refresh_token', { library: [LIB.tokenResponse, LIB.idToken],
+    const next = await step('refresh_token', { library: [LIB.tokenResponse, LIB.idToken],
       own: ['RFC 6749 6: a public client refreshes with its client_id', OWN.refreshSame] },
     async () => {
       const next = await client.refreshTokenGrant(config, tokens.refresh_token)
       if (next.id_token) sameLogin(claims, next.claims())
+      return next
+    })
+    await step('code_reuse', { library: [LIB.errorBody], own: [
+      'RFC 6749 4.1.2, 10.5: a code is used once; a second redemption is invalid_grant',
+      'RFC 6749 4.1.2: tokens issued from a reused code are revoked (the refresh token fails)'] },
+    async () => {
+      await expectError(client.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: verifier, expectedState: params.state, expectedNonce: params.nonce
+      }), 'invalid_grant', 'the same code twice')
+      await expectError(client.refreshTokenGrant(config, next.refresh_token),
+        'invalid_grant', 'refresh after the code was replayed')
     })
   },
 
@@ -306,6 +321,14 @@ const scenarios = {
       own: ['OIDC Core 3.1.2.6: prompt=none without a session is login_required'] },
     () => expectError(codeFlow(config, rp, { extra: { prompt: 'none' } }),
       'login_required', 'prompt=none'))
+    await step('pkce_plain_refused', { library: [LIB.authResponse, LIB.authError],
+      own: ['RFC 9700 2.1.1, RFC 7636 4.4.1: plain PKCE refused with invalid_request'] },
+    () => expectError(codeFlow(config, rp, { extra: { code_challenge_method: 'plain' } }),
+      'invalid_request', 'code_challenge_method=plain'))
+    await step('pkce_missing_refused', { library: [LIB.authResponse, LIB.authError],
+      own: ['RFC 9700 2.1.1: a request without code_challenge is invalid_request'] },
+    () => expectError(codeFlow(config, rp, { extra: { code_challenge: undefined, code_challenge_method: undefined } }),
+      'invalid_request', 'no code_challenge'))
     await step('consent_denied', { library: [LIB.authResponse, LIB.authError],
       own: ['RFC 6749 4.1.2.1: a declined consent is access_denied'] },
     () => expectError(codeFlow(config, rp, { extra: { prompt: 'consent' }, approve: false }),
