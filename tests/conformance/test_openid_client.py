@@ -166,7 +166,13 @@ def test_form_post_response_mode(node: str, live: Live, browser: Browser) -> Non
 
 def test_public_client(node: str, live: Live, browser: Browser) -> None:
     steps = run_rp(node, live, browser, "public", "public")
-    assert names(steps) == ["authorization_code", "userinfo", "refresh_token", "code_reuse"]
+    assert names(steps) == [
+        "authorization_code",
+        "userinfo",
+        "refresh_token",
+        "code_reuse",
+        "without_state_and_nonce",
+    ]
 
 
 def test_error_responses_carry_state_and_iss(node: str, live: Live, browser: Browser) -> None:
@@ -175,6 +181,7 @@ def test_error_responses_carry_state_and_iss(node: str, live: Live, browser: Bro
         "prompt_none_without_session",
         "pkce_plain_refused",
         "pkce_missing_refused",
+        "response_type_refused",
         "consent_denied",
     ]
 

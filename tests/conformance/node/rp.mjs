@@ -312,6 +312,16 @@ const scenarios = {
       await expectError(client.refreshTokenGrant(config, next.refresh_token),
         'invalid_grant', 'refresh after the code was replayed')
     })
+    await step('without_state_and_nonce', { library: [LIB.tokenResponse, LIB.idToken,
+      'RFC 6749 4.1.2: no state in the response when none was sent',
+      'OIDC Core 3.1.3.7 (11): no nonce in the ID token when none was sent'], own: [OWN.noStore] },
+    async () => {
+      const { params: p, verifier: v } = await newRequest(rp, { state: undefined, nonce: undefined })
+      const url = client.buildAuthorizationUrl(config, p)
+      const tokens = await client.authorizationCodeGrant(config, await browse(url),
+        { pkceCodeVerifier: v, idTokenExpected: true })
+      expect(tokens.claims().sub === claims.sub, 'the same person')
+    })
   },
 
   // Errors sent back to the client carry state and iss too (RFC 9207 2).
@@ -329,6 +339,10 @@ const scenarios = {
       own: ['RFC 9700 2.1.1: a request without code_challenge is invalid_request'] },
     () => expectError(codeFlow(config, rp, { extra: { code_challenge: undefined, code_challenge_method: undefined } }),
       'invalid_request', 'no code_challenge'))
+    await step('response_type_refused', { library: [LIB.authResponse, LIB.authError],
+      own: ['RFC 6749 4.1.2.1: an implicit response_type is unsupported_response_type'] },
+    () => expectError(codeFlow(config, rp, { extra: { response_type: 'id_token token' } }),
+      'unsupported_response_type', 'response_type=id_token token'))
     await step('consent_denied', { library: [LIB.authResponse, LIB.authError],
       own: ['RFC 6749 4.1.2.1: a declined consent is access_denied'] },
     () => expectError(codeFlow(config, rp, { extra: { prompt: 'consent' }, approve: false }),
@@ -395,11 +409,19 @@ const scenarios = {
       const { tokens: again } = await codeFlow(config, rp, { jar: key, par: true })
       expect(again.claims().sub === claims.sub, 'the same person')
     })
-    await step('client_credentials', { library: [LIB.tokenResponse, LIB.introspection, LIB.revocation],
-      own: [KEYED, OWN.noStore] }, async () => {
+    await step('client_credentials', { library: [LIB.tokenResponse, LIB.introspection, LIB.revocation, LIB.challenge],
+      own: [KEYED, OWN.noStore, 'RFC 6750 3.1: a token without openid at userinfo is 403 insufficient_scope'] }, async () => {
       const cc = await client.clientCredentialsGrant(config, { scope: 'api:licences' })
       const info = await client.tokenIntrospection(config, cc.access_token)
       expect(info.active === true, 'active')
+      try {
+        await client.fetchUserInfo(config, cc.access_token, client.skipSubjectCheck)
+        throw new Error('userinfo accepted an access token without the openid scope')
+      } catch (err) {
+        expect(err instanceof client.WWWAuthenticateChallengeError, `${err.name}: ${err.message}`)
+        expect(err.status === 403 && err.cause[0].parameters.error === 'insufficient_scope',
+          `status ${err.status}, challenge ${JSON.stringify(err.cause)}`)
+      }
       await client.tokenRevocation(config, cc.access_token)
     })
   },
