@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo serve test test-unit test-integration test-e2e lint fmt bench lock clean
+.PHONY: help demo serve test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean
 
 help:
 	@echo "make demo    create .venv, initialise ./var (SQLite, keys, config) and serve on :8000"
@@ -44,6 +44,9 @@ test-integration: $(VENV)/.installed-dev
 
 test-e2e: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/e2e
+
+test-conformance: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/conformance
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
