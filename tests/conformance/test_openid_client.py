@@ -170,6 +170,7 @@ def test_public_client(node: str, live: Live, browser: Browser) -> None:
         "authorization_code",
         "userinfo",
         "refresh_token",
+        "introspection_refused",
         "code_reuse",
         "without_state_and_nonce",
     ]

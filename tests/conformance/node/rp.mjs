@@ -192,9 +192,13 @@ async function expectError (promise, code, message) {
   try {
     await promise
   } catch (err) {
-    const got = err.error ?? err.cause?.error
+    let got = err.error ?? err.cause?.error
+    if (err instanceof client.WWWAuthenticateChallengeError) {
+      // A 401 with a challenge: the library leaves the body unread for us.
+      got = (await err.response.json()).error
+    }
     expect(got === code, `${message}: expected error ${code}, got ${got ?? err.message}`)
-    return { error: got, error_description: err.error_description ?? err.cause?.error_description }
+    return got
   }
   throw new Error(`${message}: expected error ${code}, but it succeeded`)
 }
@@ -302,6 +306,10 @@ const scenarios = {
       if (next.id_token) sameLogin(claims, next.claims())
       return next
     })
+    await step('introspection_refused', { library: [LIB.errorBody], own: [
+      'RFC 7662 2.1, 4: introspection needs client authentication; a public client_id is none'] },
+    () => expectError(client.tokenIntrospection(config, next.access_token),
+      'invalid_client', 'introspection by a public client'))
     await step('code_reuse', { library: [LIB.errorBody], own: [
       'RFC 6749 4.1.2, 10.5: a code is used once; a second redemption is invalid_grant',
       'RFC 6749 4.1.2: tokens issued from a reused code are revoked (the refresh token fails)'] },
