@@ -172,6 +172,7 @@ def test_public_client(node: str, live: Live, browser: Browser) -> None:
         "refresh_token",
         "introspection_refused",
         "code_reuse",
+        "par",
         "without_state_and_nonce",
     ]
 

@@ -320,6 +320,12 @@ const scenarios = {
       await expectError(client.refreshTokenGrant(config, next.refresh_token),
         'invalid_grant', 'refresh after the code was replayed')
     })
+    await step('par', { library: [LIB.par, ...CODE_LIB], own: [...CODE_OWN,
+      'RFC 9126 2: a public client pushes its request identified by client_id alone'] },
+    async () => {
+      const { tokens: again } = await codeFlow(config, rp, { par: true })
+      expect(again.claims().sub === claims.sub, 'the same person')
+    })
     await step('without_state_and_nonce', { library: [LIB.tokenResponse, LIB.idToken,
       'RFC 6749 4.1.2: no state in the response when none was sent',
       'OIDC Core 3.1.3.7 (11): no nonce in the ID token when none was sent'], own: [OWN.noStore] },
