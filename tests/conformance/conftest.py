@@ -13,7 +13,6 @@ button), the way a password manager or a test robot would.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -210,7 +209,8 @@ def build_live_world(env: dict[str, str]) -> tuple[dict[str, RelyingParty], str]
 def live(
     tmp_path_factory: pytest.TempPathFactory, _initialised_template: Path, _master_key: str
 ) -> Iterator[Live]:
-    """`tongban serve` on a free loopback port, its issuer that very URL."""
+    """`tongban serve` on a free loopback port, its issuer that very URL, in a fresh data
+    directory (a copy of the session's `tongban init` template, as ``initialised`` makes)."""
     base = tmp_path_factory.mktemp("conformance")
     data_dir = base / "var"
     shutil.copytree(_initialised_template, data_dir)
@@ -221,7 +221,6 @@ def live(
         "TONGBAN_DATA_DIR": str(data_dir),
         "TONGBAN_ISSUER": issuer,
         "TONGBAN_MASTER_KEY": _master_key,  # the template's key, given inline
-        "TONGBAN_LOG__ACCESS": "false",
     }
     clients, initial_access_token = build_live_world(env)
     log_path = base / "serve.log"
@@ -367,7 +366,3 @@ def browser(live: Live) -> Iterator[Browser]:
     b = Browser(live)
     yield b
     b.close()
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
