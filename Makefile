@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo serve test test-unit test-integration test-e2e lint fmt bench lock clean system-deps
+.PHONY: help demo serve test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean system-deps
 
 # Debian packages: Chromium for the browser tests (Playwright drives it; no browser download).
 SYSTEM_PACKAGES := chromium
@@ -44,6 +44,7 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/tongban serve
 
+# tests/conformance installs its Node packages itself (`npm ci` from the committed lock, once).
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
@@ -55,6 +56,9 @@ test-integration: $(VENV)/.installed-dev
 
 test-e2e: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/e2e
+
+test-conformance: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/conformance
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -75,4 +79,4 @@ lock: $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info tests/conformance/node/node_modules

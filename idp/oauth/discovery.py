@@ -11,6 +11,7 @@ from idp.claims import SUPPORTED_CLAIMS
 from idp.clients import KNOWN_SCOPES
 from idp.clients import SIGNING_ALGS
 from idp.oauth.grants import ALL_CLIENT_AUTH
+from idp.oauth.grants import CONFIDENTIAL_AUTH
 
 ENDPOINTS = {
     "authorization_endpoint": "/authorize",
@@ -45,7 +46,7 @@ def metadata(issuer: str, *, registration_open: bool) -> dict[str, Any]:
         token_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
         revocation_endpoint_auth_methods_supported=ALL_CLIENT_AUTH,
         revocation_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
-        introspection_endpoint_auth_methods_supported=ALL_CLIENT_AUTH,
+        introspection_endpoint_auth_methods_supported=CONFIDENTIAL_AUTH,
         introspection_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
         code_challenge_methods_supported=["S256"],
         acr_values_supported=list(ACR_VALUES),
