@@ -5,6 +5,7 @@ bytes, take the time as ``now``, and return certificates, dataclasses or DER byt
 Persistence and HTTP endpoints live elsewhere.
 """
 
+from keys.pki import asn1_fix
 from keys.pki.bootstrap import InternalPKI
 from keys.pki.bootstrap import bootstrap_internal_pki
 from keys.pki.bootstrap import publication_under
@@ -35,6 +36,8 @@ from keys.pki.profiles import issue_seal_certificate
 from keys.pki.profiles import issue_tsa_certificate
 from keys.pki.tsa import TimestampAuthority
 from keys.pki.tsa import respond_timestamp
+
+asn1_fix.apply()
 
 __all__ = [
     "AuthorityName",

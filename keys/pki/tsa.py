@@ -74,22 +74,30 @@ class TimestampAuthority:
                 "A TSA certificate needs a critical extended key usage of timeStamping only."
             )
 
-    @cached_property
-    def _asn1_certificate(self) -> Any:
-        return _to_asn1(self.certificate)
+    # asn1crypto objects must not be shared between structures (it copies and
+    # re-encodes them, slowly), so what is prepared once is kept as DER and loaded
+    # afresh, lazily and cheaply, for every token.
 
     @cached_property
-    def _asn1_chain(self) -> list[Any]:
-        return [self._asn1_certificate, *(_to_asn1(c) for c in self.chain)]
+    def _certificate_der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
 
     @cached_property
-    def _signing_certificate_v2(self) -> Any:
-        cert = self._asn1_certificate
-        return tsp.SigningCertificateV2(
+    def _chain_der(self) -> tuple[bytes, ...]:
+        return tuple(c.public_bytes(serialization.Encoding.DER) for c in self.chain)
+
+    @cached_property
+    def _subject_der(self) -> bytes:
+        return self.certificate.subject.public_bytes()
+
+    @cached_property
+    def _signing_certificate_v2_der(self) -> bytes:
+        cert = asn1_x509.Certificate.load(self._certificate_der)
+        der: bytes = tsp.SigningCertificateV2(
             {
                 "certs": [
                     {
-                        "cert_hash": hashlib.sha256(cert.dump()).digest(),
+                        "cert_hash": hashlib.sha256(self._certificate_der).digest(),
                         "issuer_serial": {
                             "issuer": [asn1_x509.GeneralName("directory_name", cert.issuer)],
                             "serial_number": cert.serial_number,
@@ -97,7 +105,8 @@ class TimestampAuthority:
                     }
                 ]
             }
-        )
+        ).dump()
+        return der
 
 
 def respond_timestamp(
@@ -149,17 +158,17 @@ def _tst_info(
     fields: dict[str, Any] = {
         "version": "v1",
         "policy": tsa.policy,
-        "message_imprint": request["message_imprint"],
+        "message_imprint": tsp.MessageImprint.load(request["message_imprint"].dump()),
         "serial_number": serial_number if serial_number is not None else secrets.randbits(127),
         "gen_time": now.astimezone(UTC).replace(microsecond=0),
         "accuracy": {
             "seconds": whole_seconds or None,
             "millis": millis or None,
         },
-        "tsa": asn1_x509.GeneralName("directory_name", tsa._asn1_certificate.subject),
+        "tsa": asn1_x509.GeneralName("directory_name", asn1_x509.Name.load(tsa._subject_der)),
     }
     if request["nonce"].native is not None:
-        fields["nonce"] = request["nonce"]
+        fields["nonce"] = request["nonce"].native
     return tsp.TSTInfo(fields)
 
 
@@ -172,10 +181,13 @@ def _sign_tst_info(tsa: TimestampAuthority, tst_info_der: bytes, *, include_cert
                 "type": "message_digest",
                 "values": [hashlib.new(digest_name, tst_info_der).digest()],
             },
-            {"type": "signing_certificate_v2", "values": [tsa._signing_certificate_v2]},
+            {
+                "type": "signing_certificate_v2",
+                "values": [tsp.SigningCertificateV2.load(tsa._signing_certificate_v2_der)],
+            },
         ]
     )
-    certificate = tsa._asn1_certificate
+    certificate = asn1_x509.Certificate.load(tsa._certificate_der)
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
@@ -203,7 +215,9 @@ def _sign_tst_info(tsa: TimestampAuthority, tst_info_der: bytes, *, include_cert
         "signer_infos": [signer_info],
     }
     if include_certs:
-        signed_data["certificates"] = tsa._asn1_chain
+        signed_data["certificates"] = [
+            asn1_x509.Certificate.load(der) for der in (tsa._certificate_der, *tsa._chain_der)
+        ]
     return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
 
 
@@ -224,7 +238,3 @@ def _rejection(failure: str, text: str) -> bytes:
         }
     ).dump()
     return response
-
-
-def _to_asn1(certificate: x509.Certificate) -> Any:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
