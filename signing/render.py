@@ -326,7 +326,10 @@ class _SealBlock(Flowable):  # type: ignore[misc]
             text.setTextOrigin(centre_x - name_width * scale / 2, line_y)
             text.textOut(issuer)
             canvas.drawText(text)
-            seal_y = date_y + size * 1.6 if count == 1 else line_y + size * 0.9
+            # The name and date together sit a little below the seal's centre
+            # (GB/T 9704-2012, 7.3.5.1): their midpoint is half a line below the
+            # name's baseline, the centre 0.4 lines above that.
+            seal_y = line_y - size * 0.1
             page_x, page_y = canvas.absolutePosition(centre_x, seal_y)
             name = seal_anchor_name(index)
             _publish_destination(canvas, name, page_x, page_y)

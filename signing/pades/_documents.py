@@ -139,12 +139,33 @@ def _as_text(value: Any) -> str:
 
 
 def _page_index(reader: Any, page_ref: Any) -> int:
+    """The 0-based index of the page ``page_ref`` points to, by one walk of the page tree."""
     target = page_ref.reference if isinstance(page_ref, generic.IndirectObject) else None
-    count = int(reader.root["/Pages"]["/Count"])
-    for index in range(count):
-        ref, _ = reader.find_page_for_modification(index)
-        if ref.reference == target:
+    index = 0
+    pending = [reader.root.raw_get("/Pages")]
+    seen = set()
+    while pending:
+        node_ref = pending.pop()
+        reference = node_ref.reference
+        if reference in seen:
+            raise PlacementInvalid(detail="the page tree has a cycle")
+        seen.add(reference)
+        node = node_ref.get_object()
+        if node.get("/Type") == "/Pages":
+            kids = node["/Kids"]
+            references = [kids.raw_get(i) for i in range(len(kids))]
+            if int(node["/Count"]) == len(references):
+                # Only leaves below: find the page without parsing the others.
+                positions = [r.reference for r in references]
+                if target in positions:
+                    return index + positions.index(target)
+                index += len(positions)
+                continue
+            pending.extend(reversed(references))
+            continue
+        if reference == target:
             return index
+        index += 1
     raise PlacementInvalid(detail="anchor points to no page of this document")
 
 

@@ -64,7 +64,12 @@ __all__ = [
 ]
 
 _FIELD_PREFIX: Final = "Seal"
-_RESERVE_SLACK: Final = 2048
+# Hex digits reserved beyond the measured size of a dummy signature: TSA tokens vary
+# by a few bytes (serial number, nonce, signature length). Every reserved digit is
+# parsed again by each verification, so the margin is small and a stamp whose
+# signature does not fit is redone once with pyHanko's generous estimate.
+_RESERVE_SLACK: Final = 512
+_TOO_SMALL: Final = "Final ByteRange payload larger than expected"
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,22 @@ class SealStamper:
         valid at ``now``, or the TSA failed. Nothing is returned half-written.
         """
         self._check_certificate_at(now)
+        try:
+            return self._stamp_once(pdf, placement, now, validation, generous=False)
+        except SigningError as exc:
+            if _TOO_SMALL not in str(exc):
+                raise StampingFailed(detail=f"{type(exc).__name__}: {exc}") from exc
+        return self._stamp_once(pdf, placement, now, validation, generous=True)
+
+    def _stamp_once(
+        self,
+        pdf: bytes,
+        placement: Placement | None,
+        now: datetime,
+        validation: ValidationMaterial,
+        *,
+        generous: bool,
+    ) -> bytes:
         writer = open_for_signing(pdf, max_bytes=self._max_input_bytes)
         name = _free_field_name(writer)
         if placement is None:
@@ -173,12 +194,16 @@ class SealStamper:
         else:
             field_spec = self._visible_field(writer, name, placement, self._appearance)
         try:
-            return asyncio.run(self._sign(writer, field_spec, now, validation))
+            return asyncio.run(self._sign(writer, field_spec, now, validation, generous))
         except TongbanSigningError:
             raise
         except TimestampRequestError as exc:
             raise TimestampUnavailable(detail=str(exc)) from exc
-        except (SigningError, misc.PdfError, ValueError, KeyError, TypeError) as exc:
+        except SigningError as exc:
+            if _TOO_SMALL in str(exc) and not generous:
+                raise  # stamp() retries with a generous reservation
+            raise StampingFailed(detail=f"{type(exc).__name__}: {exc}") from exc
+        except (misc.PdfError, ValueError, KeyError, TypeError) as exc:
             raise StampingFailed(detail=f"{type(exc).__name__}: {exc}") from exc
 
     async def _sign(
@@ -187,6 +212,7 @@ class SealStamper:
         field_spec: fields.SigFieldSpec,
         now: datetime,
         validation: ValidationMaterial,
+        generous: bool,
     ) -> bytes:
         meta = PdfSignatureMetadata(
             field_name=field_spec.sig_field_name,
@@ -198,8 +224,8 @@ class SealStamper:
         )
         pdf_signer = PdfSigner(
             meta,
-            # A fresh pyHanko signer per document: asn1crypto objects shared between
-            # successive CMS structures get re-encoded, at times for seconds.
+            # A fresh pyHanko signer per document keeps concurrent stamps apart; it
+            # costs no more than reusing one, as asn1crypto copies shared objects.
             signer=PortSigner(
                 self.credentials.signer, self.credentials.certificate, self.credentials.chain
             ),
@@ -220,12 +246,15 @@ class SealStamper:
             ocsps=[asn1_ocsp.OCSPResponse.load(r) for r in validation.ocsp_responses],
             crls=[asn1_crl.CertificateList.load(c) for c in validation.crls],
         )
-        if self._bytes_reserved is None:
-            estimate = await session.estimate_signature_container_size(None, tight=False)
-            self._bytes_reserved = int(estimate) + _RESERVE_SLACK
-        tbs = session.prepare_tbs_document(
-            validation_info=None, bytes_reserved=self._bytes_reserved
-        )
+        if generous:
+            reserved = int(await session.estimate_signature_container_size(None, tight=False))
+            self._bytes_reserved = None
+        else:
+            if self._bytes_reserved is None:
+                estimate = await session.estimate_signature_container_size(None, tight=True)
+                self._bytes_reserved = int(estimate) + _RESERVE_SLACK
+            reserved = self._bytes_reserved
+        tbs = session.prepare_tbs_document(validation_info=None, bytes_reserved=reserved)
         prepared, output = tbs.digest_tbs_document(output=io.BytesIO())
         await tbs.perform_signature(
             document_digest=prepared.document_digest,
