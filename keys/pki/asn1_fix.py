@@ -1,4 +1,5 @@
-"""Work around asn1crypto mistaking some definite lengths for indefinite ones.
+"""Work around asn1crypto mistaking some definite lengths for indefinite ones, and speed
+up its name comparisons.
 
 asn1crypto 1.5.1 decides that a parsed value was BER with an indefinite length when
 the last byte of its header is ``0x80`` (wbond/asn1crypto#249, still open; the fix in
@@ -16,11 +17,13 @@ applied when :mod:`keys.pki` is imported.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 from typing import Final
 
 from asn1crypto import core
+from asn1crypto import x509
 
 __all__ = ["apply", "ends_with_indefinite_length"]
 
@@ -74,8 +77,60 @@ def _definite_aware(dump: Callable[..., bytes]) -> Callable[..., bytes]:
 
 
 def apply() -> None:
-    """Install the fix on asn1crypto's classes (once)."""
+    """Install the fix on asn1crypto's classes, and the name-comparison cache (once)."""
     for cls in _PATCHED_CLASSES:
         dump = cls.__dict__["dump"]
         if not getattr(dump, _MARK, False):
             cls.dump = _definite_aware(dump)
+    prep = x509.NameTypeAndValue.__dict__["_ldap_string_prep"]
+    if not getattr(prep, _MARK, False):
+        x509.NameTypeAndValue._ldap_string_prep = _cached_string_prep(prep)
+    equals = x509.Name.__dict__["__eq__"]
+    if not getattr(equals, _MARK, False):
+        x509.Name.__eq__ = _identical_bytes_first(equals)  # __ne__ negates __eq__
+
+
+def _identical_bytes_first(equals: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """Compare names by their encodings, then by their cached prepared forms.
+
+    RFC 5280 name comparison (7.1) prepares every attribute value; path building
+    compares issuer and subject names dozens of times per signature, mostly names
+    that are byte for byte the same, or the same few names again and again.
+    """
+
+    def name_equals(self: Any, other: Any) -> bool:
+        if not isinstance(other, x509.Name):
+            return equals(self, other)
+        # Compare the RDN sequences: a Name may carry explicit tagging (as in a
+        # GeneralName) that its own dump() includes.
+        mine, theirs = self.chosen.dump(), other.chosen.dump()
+        return mine == theirs or _comparable(mine) == _comparable(theirs)
+
+    setattr(name_equals, _MARK, True)
+    return name_equals
+
+
+@functools.lru_cache(maxsize=4096)
+def _comparable(rdn_sequence_der: bytes) -> str:
+    """asn1crypto's ``hashable`` form of a name: equal exactly when the names are equal
+    under RFC 5280, 7.1 (it is what asn1crypto keys dictionaries by); cached by DER."""
+    return str(x509.RDNSequence.load(rdn_sequence_der).hashable)
+
+
+def _cached_string_prep(prep: Callable[[Any, str], str]) -> Callable[[Any, str], str]:
+    """Cache RFC 4518 string preparation, a pure function of the string.
+
+    Certificate path building compares names over and over, and asn1crypto prepares
+    each value afresh for every parsed copy of a certificate; for Chinese names that
+    was a tenth of a signature verification.
+    """
+
+    @functools.lru_cache(maxsize=4096)
+    def prepared(string: str) -> str:
+        return prep(None, string)
+
+    def cached(self: Any, string: str) -> str:
+        return prepared(string)
+
+    setattr(cached, _MARK, True)
+    return cached

@@ -4,6 +4,7 @@ This package is the only place in Tongban that imports pyHanko (an import-linter
 contract keeps it so); everything it exposes is pyHanko-free dataclasses and bytes.
 """
 
+from signing.pades import _hex_strings
 from signing.pades._inspect import Coverage
 from signing.pades._inspect import Modification
 from signing.pades._inspect import RevocationFacts
@@ -17,6 +18,8 @@ from signing.pades._stamp import Placement
 from signing.pades._stamp import SealCredentials
 from signing.pades._stamp import SealStamper
 from signing.pades._stamp import ValidationMaterial
+
+_hex_strings.install()
 
 __all__ = [
     "AtAnchor",

@@ -20,9 +20,8 @@ from datetime import datetime
 from typing import Any
 from typing import Final
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import misc
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import async_validate_pdf_signature
@@ -40,7 +39,10 @@ from pyhanko_certvalidator.policy_decl import RevocationCheckingRule
 from signing.errors import PDFUnreadable
 from signing.pades._documents import DEFAULT_MAX_PDF_BYTES
 from signing.pades._documents import open_for_reading
-from signing.pades._port_signer import to_asn1
+from signing.pades._reuse import RememberingSignatureValidator
+from signing.pades._reuse import parsed_certificate
+from signing.pades._reuse import parsed_crl
+from signing.pades._reuse import parsed_ocsp
 
 __all__ = [
     "Coverage",
@@ -69,6 +71,7 @@ _REVOCATION_IF_PRESENT: Final = CertRevTrustPolicy(
     retroactive_revinfo=True,
 )
 _MISSING_REVOCATION_DATA: Final = "TRY_LATER"
+_SIGNATURE_VALIDATOR: Final = RememberingSignatureValidator()
 
 # A seal certificate may assert either usage; ours assert both.
 _SEAL_KEY_USAGE: Final = KeyUsageConstraints(
@@ -190,9 +193,11 @@ def _document_material(reader: Any) -> _Material:
         dss = DocumentSecurityStore.read_dss(reader)
     except ValidationInfoReadingError:
         return _Material([], [], [])
-    crls = [asn1_crl.CertificateList.load(ref.get_object().data) for ref in dss.crls]
-    ocsps = [asn1_ocsp.OCSPResponse.load(ref.get_object().data) for ref in dss.ocsps]
-    return _Material(list(dss.load_certs()), crls, ocsps)
+    return _Material(
+        certificates=[parsed_certificate(ref.get_object().data) for ref in dss.certs.values()],
+        crls=[parsed_crl(ref.get_object().data) for ref in dss.crls],
+        ocsps=[parsed_ocsp(ref.get_object().data) for ref in dss.ocsps],
+    )
 
 
 async def _inspect_all(
@@ -202,12 +207,9 @@ async def _inspect_all(
     trust: TrustAnchors,
     now: datetime,
 ) -> tuple[SignatureFacts, ...]:
-    roots = [to_asn1(root) for root in trust.roots]
-    crls = [*material.crls, *(asn1_crl.CertificateList.load(c) for c in trust.crls)]
-    ocsps = [
-        *material.ocsps,
-        *(asn1_ocsp.OCSPResponse.load(r) for r in trust.ocsp_responses),
-    ]
+    roots = [parsed_certificate(root.public_bytes(Encoding.DER)) for root in trust.roots]
+    crls = [*material.crls, *(parsed_crl(c) for c in trust.crls)]
+    ocsps = [*material.ocsps, *(parsed_ocsp(r) for r in trust.ocsp_responses)]
     total_revisions = reader.xrefs.total_revisions
     facts = []
 
@@ -222,6 +224,7 @@ async def _inspect_all(
             moment=moment,
             revinfo_policy=policy,
             allow_fetching=False,
+            signature_validator=_SIGNATURE_VALIDATOR,
         )
         return await async_validate_pdf_signature(
             signature,

@@ -92,6 +92,9 @@ class PortSigner(PyHankoSigner):
             signature_mechanism=algos.SignedDigestAlgorithm(
                 {"algorithm": cms_signature_mechanism(signer)}
             ),
+            # The root stays in the CMS: poppler's pdfsig (NSS) fails to trust the
+            # second seal of a countersigned document without it.
+            embed_roots=True,
         )
         self.signed_attr_prov_spec = _PAdESSignedAttributes(
             as_signing_certificate_v2(self.signing_cert).dump()
