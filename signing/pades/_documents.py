@@ -61,10 +61,14 @@ def open_for_signing(
     return writer
 
 
-def page_box(reader: Any, page: int) -> tuple[float, float, float, float]:
-    """The page's crop box (falling back to the media box) as (x1, y1, x2, y2)."""
+def page_box(reader: Any, page: int, page_ref: Any = None) -> tuple[float, float, float, float]:
+    """The page's crop box (falling back to the media box) as (x1, y1, x2, y2).
+
+    :param page_ref: the page's reference if known (saves walking the page tree)
+    """
     try:
-        page_ref, _ = reader.find_page_for_modification(page)
+        if page_ref is None:
+            page_ref, _ = reader.find_page_for_modification(page)
         page_obj = page_ref.get_object()
         box = _inherited(page_obj, "/CropBox") or _inherited(page_obj, "/MediaBox")
         x1, y1, x2, y2 = (float(v) for v in box)
@@ -73,8 +77,8 @@ def page_box(reader: Any, page: int) -> tuple[float, float, float, float]:
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
 
 
-def find_named_destination(reader: Any, name: str) -> tuple[int, float, float]:
-    """Resolve a named destination to (page index, left, top) from its /XYZ entry.
+def find_named_destination(reader: Any, name: str) -> tuple[int, Any, float, float]:
+    """Resolve a named destination to (page index, page reference, left, top) from /XYZ.
 
     Looks in the catalog's /Names /Dests name tree and in the older /Dests dictionary.
     """
@@ -91,7 +95,7 @@ def find_named_destination(reader: Any, name: str) -> tuple[int, float, float]:
         page = _page_index(reader, page_ref)
     except (misc.PdfError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise PlacementInvalid(f"Anchor {name!r} cannot be resolved.", detail=str(exc)) from exc
-    return page, float(left), float(top)
+    return page, page_ref, float(left), float(top)
 
 
 def _lookup_destination(root: Any, name: str) -> Any:

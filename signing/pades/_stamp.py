@@ -266,14 +266,15 @@ class SealStamper:
     def _visible_field(
         self, writer: Any, name: str, placement: Placement, appearance: SealAppearance
     ) -> fields.SigFieldSpec:
+        page_ref = None
         if isinstance(placement, AtAnchor):
-            page, x, y = find_named_destination(writer.prev, placement.name)
+            page, page_ref, x, y = find_named_destination(writer.prev, placement.name)
         else:
             page, x, y = placement.page, placement.x, placement.y
         page_count = int(writer.prev.root["/Pages"]["/Count"])
         if not 0 <= page < page_count:
             raise PlacementInvalid(f"The document has no page {page + 1}.")
-        left, bottom, right, top = page_box(writer.prev, page)
+        left, bottom, right, top = page_box(writer.prev, page, page_ref)
         half_width = appearance.image.width_pt / 2
         half_height = appearance.image.height_pt / 2
         box = (x - half_width, y - half_height, x + half_width, y + half_height)
