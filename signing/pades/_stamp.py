@@ -1,15 +1,19 @@
 """PAdES stamping: a seal's visible signature, an RFC 3161 timestamp, and B-LT material.
 
 One :class:`SealStamper` is built per seal and reused for every document it stamps:
-the pyHanko signer, the timestamper (with its cached sizing token) and the parsed
-seal appearance are made once. :meth:`SealStamper.stamp` then
+the signing-certificate attribute, the timestamper (with its cached sizing token), the
+parsed seal appearance and the size to reserve are worked out once.
+:meth:`SealStamper.stamp` then, in one incremental update,
 
-1. opens the input for an incremental update (damaged or encrypted input is refused),
+1. opens the input (damaged, encrypted or oversized input is refused),
 2. adds a signature field whose widget shows the seal, centred on the placement,
-3. signs (PAdES, ``/ETSI.CAdES.detached``) with the signing time ``now`` and a
-   signature timestamp from the TSA (PAdES B-T),
-4. appends a second incremental update with a /DSS holding the certificates, CRLs
-   and OCSP responses a verifier needs later, without network access (PAdES B-LT).
+3. adds a /DSS with the certificates, CRLs and OCSP responses a verifier needs later
+   without network access (PAdES B-LT),
+4. signs (PAdES, ``/ETSI.CAdES.detached``) with the signing time ``now`` and a
+   signature timestamp from the TSA (PAdES B-T), covering all of the above.
+
+The caller brings the validation material (fresh OCSP for the seal, current CRLs),
+so stamping itself never goes to the network.
 """
 
 from __future__ import annotations
