@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
-from conftest import SoftwareSigner
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
+from pki_support import NOW
+from pki_support import SoftwareSigner
 
 from keys.pki import AuthorityName
 from keys.pki import CertificateAuthority

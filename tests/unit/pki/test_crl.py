@@ -6,11 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from openssl_tool import openssl
 from openssl_tool import requires_openssl
+from pki_support import NOW
 
 from keys.pki import InternalPKI
 from keys.pki import PKIError

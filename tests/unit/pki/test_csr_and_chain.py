@@ -6,13 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW
-from conftest import SoftwareSigner
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from openssl_tool import openssl
 from openssl_tool import requires_openssl
+from pki_support import NOW
+from pki_support import SoftwareSigner
 
 from keys.pki import CertificateAuthority
 from keys.pki import ChainInvalid

@@ -6,8 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW
-from conftest import SoftwareSigner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from openssl_tool import openssl
 from openssl_tool import requires_openssl
+from pki_support import NOW
+from pki_support import SoftwareSigner
 
 from keys.pki import AuthorityName
 from keys.pki import CertificateState

@@ -6,8 +6,6 @@ import copy
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
-from conftest import SoftwareSigner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
+from pki_support import NOW
+from pki_support import SoftwareSigner
 
 from keys.pki.errors import UnsupportedKeyAlgorithm
 from keys.pki.signer_keys import cms_signature_mechanism

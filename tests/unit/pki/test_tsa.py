@@ -12,14 +12,14 @@ import pytest
 from asn1crypto import algos
 from asn1crypto import core
 from asn1crypto import tsp
-from conftest import NOW
-from conftest import SoftwareSigner
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import padding
 from openssl_tool import openssl
 from openssl_tool import requires_openssl
+from pki_support import NOW
+from pki_support import SoftwareSigner
 
 from keys.pki import InternalPKI
 from keys.pki import KeyMismatch

@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
 import pytest
-from conftest import NOW
-from conftest import validation_material
 from pyhanko.pdf_utils.reader import PdfFileReader
-from reportlab.pdfgen.canvas import Canvas
+from signing_support import NOW
+from signing_support import encrypted_pdf
+from signing_support import validation_material
 
 from keys.pki import InternalPKI
 from keys.pki import respond_timestamp
@@ -176,14 +176,6 @@ def test_a_stamper_without_image_signs_only_invisibly(
         )
 
 
-def _encrypted_pdf() -> bytes:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, encrypt="secret")
-    canvas.drawString(100, 700, "confidential")
-    canvas.save()
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("pdf", "error"),
     [
@@ -191,7 +183,7 @@ def _encrypted_pdf() -> bytes:
         pytest.param(
             b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nendobj\n%%EOF", PDFUnreadable, id="no-xref"
         ),
-        pytest.param(_encrypted_pdf(), PDFEncrypted, id="encrypted"),
+        pytest.param(encrypted_pdf(), PDFEncrypted, id="encrypted"),
     ],
 )
 def test_bad_input_is_refused_clearly(

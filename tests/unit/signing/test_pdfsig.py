@@ -25,10 +25,10 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import make_pki
-from conftest import make_seal
-from conftest import validation_material
 from cryptography.hazmat.primitives import serialization
+from signing_support import make_pki
+from signing_support import make_seal
+from signing_support import validation_material
 
 from keys.pki import CertificateAuthority
 from keys.pki import CertificateState

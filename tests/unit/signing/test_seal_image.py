@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import VECTORS
 from PIL import Image
 from PIL import ImageChops
 from pyhanko.pdf_utils.reader import PdfFileReader
+from signing_support import VECTORS
 
 from signing.errors import FontUnavailable
 from signing.errors import SealDesignInvalid

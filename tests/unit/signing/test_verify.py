@@ -12,12 +12,13 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
-from conftest import make_pki
-from conftest import make_seal
-from conftest import validation_material
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from signing_support import NOW
+from signing_support import encrypted_pdf
+from signing_support import make_pki
+from signing_support import make_seal
+from signing_support import validation_material
 
 from keys.pki import InternalPKI
 from keys.pki import RevocationReason
@@ -310,7 +311,5 @@ def test_unreadable_files(pdf: bytes, error: type[Exception], trust: TrustAnchor
 
 
 def test_encrypted_file(trust: TrustAnchors) -> None:
-    from test_pades import _encrypted_pdf
-
     with pytest.raises(PDFEncrypted):
-        verify_pdf(_encrypted_pdf(), trust, now=LATER)
+        verify_pdf(encrypted_pdf(), trust, now=LATER)
