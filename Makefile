@@ -7,8 +7,10 @@ export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: help demo serve test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean system-deps
 
-# Debian packages: Chromium for the browser tests (Playwright drives it; no browser download).
-SYSTEM_PACKAGES := chromium
+# Debian packages: the CJK TrueType font approvals and seals embed (reportlab cannot embed
+# Noto CJK); Chromium for the browser tests (Playwright drives it, no browser download);
+# poppler's pdfsig/pdftoppm, NSS tools and openssl as independent checkers in the tests.
+SYSTEM_PACKAGES := fonts-arphic-uming chromium poppler-utils libnss3-tools openssl
 
 help:
 	@echo "make demo    create .venv, initialise ./var, serve Tongban on :8000 and two demo"
