@@ -109,19 +109,31 @@ class Provider:
         amr: tuple[str, ...],
         address: str | None = None,
         user_agent: str | None = None,
+        previous: BrowserSession | None = None,
     ) -> BrowserSession:
-        """A new browser session (always a new id: no fixation), recorded durably too."""
+        """A new browser session after a login, always with a new secret id (no fixation).
+
+        If the browser already had a session: the same person (logging in again, or
+        stepping up) continues it under the new id, keeping its ``sid`` and clients; a
+        different person ends it first, with single logout.
+        """
         now = int(time.time())
-        session = self.sessions.create(person_id, acr=acr, amr=amr, now=now)
-        self.session_log.opened(
-            public_id=session.public_id,
-            person_id=person_id,
-            acr=acr,
-            amr=amr,
-            address=address,
-            user_agent=user_agent,
-            now=datetime.fromtimestamp(now, UTC),
-        )
+        continuing = previous if previous and previous.person_id == person_id else None
+        if previous is not None and continuing is None:
+            self.logouts.end(
+                previous, reason="switched_account", actor=f"person:{previous.person_id}"
+            )
+        session = self.sessions.create(person_id, acr=acr, amr=amr, now=now, continuing=continuing)
+        if continuing is None:
+            self.session_log.opened(
+                public_id=session.public_id,
+                person_id=person_id,
+                acr=acr,
+                amr=amr,
+                address=address,
+                user_agent=user_agent,
+                now=datetime.fromtimestamp(now, UTC),
+            )
         return session
 
     def note_client(self, session: BrowserSession, client_id: str) -> BrowserSession:

@@ -46,17 +46,31 @@ class Sessions:
         self._store = store
         self._settings = settings
 
-    def create(self, person_id: str, *, acr: str, amr: tuple[str, ...], now: int) -> BrowserSession:
+    def create(
+        self,
+        person_id: str,
+        *,
+        acr: str,
+        amr: tuple[str, ...],
+        now: int,
+        continuing: BrowserSession | None = None,
+    ) -> BrowserSession:
+        """A new session with a new secret id. ``continuing`` (the same person logging in
+        again, e.g. a step-up) keeps its public id and clients, so single logout still
+        reaches every client; its old secret id stops working."""
         session = BrowserSession(
             sid=secrets.token_urlsafe(32),
-            public_id=secrets.token_urlsafe(16),
+            public_id=continuing.public_id if continuing else secrets.token_urlsafe(16),
             person_id=person_id,
             auth_time=now,
             acr=acr,
             amr=amr,
             created_at=now,
             last_seen=now,
+            clients=continuing.clients if continuing else (),
         )
+        if continuing is not None:
+            self._store.delete(PREFIX + continuing.sid)
         self._save(session, now)
         self._store.put(
             PUBLIC_PREFIX + session.public_id,

@@ -154,6 +154,7 @@ def login() -> HTTPResponse:
             client=client,
             department=_department_name(client),
             username=hint or "",
+            next=request.args.get("next", ""),
         )
     if not _csrf_ok():
         return _page(
@@ -184,20 +185,18 @@ def login() -> HTTPResponse:
         )
     from idp.acr import acr_for
 
-    previous = _browser_session()
-    if previous is not None:
-        p.sessions.end(previous.sid)
     session = p.start_session(
         person.id,
         acr=acr_for(person.loa, ("pwd",)),
         amr=("pwd",),
         address=request.remote_addr,
         user_agent=request.headers.get("User-Agent"),
+        previous=_browser_session(),
     )
     if waiting:
         response = _render(state().flow.resume(interaction_id, session, after="login"))
     else:
-        response = redirect(url_for("pages.home"), 303)
+        response = redirect(_local_next(request.form.get("next")), 303)
     _set_session_cookie(response, session)
     return response
 
@@ -398,6 +397,13 @@ def _page(
     return response
 
 
+def _local_next(target: str | None) -> str:
+    """Where to go after a login that no client asked for: a path on this site only."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.home")
+
+
 def _origin_of(uri: str) -> str | None:
     """``https://host:port`` for web URLs, ``scheme:`` for a native app's private scheme."""
     parts = urlsplit(uri)
@@ -412,6 +418,11 @@ def _csrf_ok() -> bool:
     except ValidationError:
         return False
     return True
+
+
+def current_session() -> BrowserSession | None:
+    """The browser's live session at the provider, if any (for pages outside idp)."""
+    return _browser_session()
 
 
 def _browser_session() -> BrowserSession | None:

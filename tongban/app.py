@@ -20,6 +20,7 @@ from idp import web as idp_web
 from tongban import health
 from tongban import i18n
 from tongban import pages
+from tongban import userspace
 from tongban.errors import register_error_handlers
 from tongban.i18n import COOKIE
 from tongban.i18n import LOCALES
@@ -70,7 +71,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(pages.bp)
     i18n.register(idp_messages.MESSAGES)
     idp_web.init_app(app, rt)
+    app.register_blueprint(userspace.bp)
     return app
+
+
+def _signed_in_name() -> str | None:
+    """The logged-in person's name for the page header (one ephemeral read, per page)."""
+    from flask import current_app
+
+    if request.path.startswith(("/static/", "/idp-static/")):
+        return None
+    session = idp_web.current_session()
+    if session is None:
+        return None
+    person = current_app.extensions["idp"].provider.accounts.recent(session.person_id)
+    name: str = person.name
+    return name
 
 
 def _install_request_hooks(app: Flask, settings: Settings) -> None:
@@ -135,4 +151,5 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
             "locale": locale,
             "other_locale": "en" if locale == "zh-CN" else "zh-CN",
             "request_id": g.get("request_id"),
+            "signed_in_name": _signed_in_name(),
         }

@@ -193,3 +193,28 @@ def test_login_history_keeps_a_coarse_network_only(world: World, rp: RP) -> None
     assert entry.network == "127.0.0.0/24"
     assert entry.clients == ("rp1",)
     assert entry.ended_at is None
+
+
+def test_logging_in_again_keeps_the_session_for_single_logout(
+    world: World, receivers: tuple
+) -> None:  # type: ignore[type-arg]
+    one, two = receivers
+    rp1, tokens1, _ = signed_in_at_both(world)
+    sid = world.verify_id_token(tokens1["id_token"], "rp1")["sid"]
+    again = rp1.token(rp1.code(rp1.login(rp1.authorize(prompt="login")))).json
+    assert world.verify_id_token(again["id_token"], "rp1")["sid"] == sid
+    rp1.browser.get("/logout", query_string={"id_token_hint": again["id_token"]})
+    deliver(world)
+    assert len(one.tokens) == 1
+    assert len(two.tokens) == 1  # the other department, used before the new login, hears too
+
+
+def test_another_person_logging_in_ends_the_previous_session(
+    world: World, receivers: tuple
+) -> None:  # type: ignore[type-arg]
+    one, two = receivers
+    rp1, _, _ = signed_in_at_both(world)
+    rp1.login(rp1.authorize(prompt="login"), username="lisi")
+    deliver(world)
+    assert len(one.tokens) == 1  # 张三's session ended everywhere
+    assert len(two.tokens) == 1
