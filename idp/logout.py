@@ -80,11 +80,15 @@ class Logouts:
         now = now or datetime.now(UTC)
         self._sessions.end(session.sid)
         clients = [c for c in (self._clients.find(cid) for cid in session.clients) if c]
+        # Subjects first, outside the transaction: looking one up may open a transaction
+        # of its own, and on SQLite a second writer in this thread waits for the first.
+        subs = {c.client_id: self._subjects.sub_for(c.sector, session.person_id, now=now)
+                for c in clients}
         front: list[FrontChannelNotice] = []
         with self._db.transaction() as tx:
             self._log.close(tx, session.public_id, reason=reason, now=now)
             for client in clients:
-                sub = self._subjects.sub_for(client.sector, session.person_id, now=now)
+                sub = subs[client.client_id]
                 if client.backchannel_logout_uri:
                     enqueue(
                         tx,

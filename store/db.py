@@ -7,6 +7,7 @@ SQLite (the embedded default) runs in WAL mode, and every transaction starts wit
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ class Database:
         self.url = make_url(url)
         self.engine = _make_engine(url, pool_size=pool_size, connect_timeout=connect_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -47,14 +49,31 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        with translate_errors(self), self._sessions() as session, session.begin():
+        with self._one_at_a_time(), translate_errors(self), self._sessions() as session, \
+                session.begin():
             yield session
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
         """A Core connection inside one transaction (for hot paths that skip the ORM)."""
-        with translate_errors(self), self.engine.begin() as conn:
+        with self._one_at_a_time(), translate_errors(self), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _one_at_a_time(self) -> Iterator[None]:
+        """Refuse a second transaction opened by a thread that is inside one already.
+
+        On SQLite every transaction takes the write lock, so the inner one would wait
+        for the outer for the whole busy timeout and then fail; on PostgreSQL the two
+        would not see each other's writes. Either way it is a bug: fail at once.
+        """
+        if getattr(self._local, "depth", 0):
+            raise RuntimeError("a transaction was opened inside another on the same thread")
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
 
     def ping(self) -> None:
         """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails."""

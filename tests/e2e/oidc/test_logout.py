@@ -3,6 +3,7 @@ front-channel, and ending sessions from outside."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -218,3 +219,19 @@ def test_another_person_logging_in_ends_the_previous_session(
     deliver(world)
     assert len(one.tokens) == 1  # 张三's session ended everywhere
     assert len(two.tokens) == 1
+
+
+def test_a_process_with_cold_caches_ends_sessions_too(world: World, receivers: tuple) -> None:  # type: ignore[type-arg]
+    """Another process (an operator's command) has no subject cache: ending a session
+    must not wait on its own transaction (it did, on SQLite, for the busy timeout)."""
+    from idp.provider import Provider
+
+    one, two = receivers
+    signed_in_at_both(world)
+    cold = Provider(world.runtime)
+    person = cold.accounts.by_username("zhangsan")
+    started = time.monotonic()
+    assert cold.logouts.end_all(person.id, reason="operator", actor="operator:test") == 1
+    assert time.monotonic() - started < 2
+    cold.outbox.run_due(datetime.now(UTC))
+    assert len(one.tokens) == len(two.tokens) == 1
