@@ -30,10 +30,12 @@ from config.errors import TongbanError
 from idp.authn.errors import PasswordRejected
 from idp.authn.password_policy import PasswordPolicy
 from idp.authn.password_policy import normalise_password
-from idp.errors import Conflict
+from idp.errors import IdNumberTaken
 from idp.errors import InvalidInput
 from idp.errors import LoginFailed
 from idp.errors import PersonNotFound
+from idp.errors import PhoneTaken
+from idp.errors import UsernameTaken
 from idp.identity.documents import Document
 from idp.identity.errors import IdentityError
 from idp.identity.errors import PhoneInvalid
@@ -181,7 +183,7 @@ class Accounts:
                 .where(PersonRecord.username == username)
             ).scalar_one()
             if taken:
-                raise Conflict(f"username {username!r} is taken")
+                raise UsernameTaken(f"username: {username!r} is taken")
             rec = PersonRecord(
                 id=person_id,
                 username=username,
@@ -481,7 +483,8 @@ def _refuse_taken(
         select(PersonRecord.id).where(column.in_(hashes), PersonRecord.id != own_id)
     ).first()
     if holder is not None:
-        raise Conflict(f"{field}: this {what} belongs to another account")
+        error = PhoneTaken if field == "phone" else IdNumberTaken
+        raise error(f"{field}: this {what} belongs to another account")
 
 
 _persons = PersonRecord.__table__

@@ -35,7 +35,7 @@ from idp.departments import get_department
 from idp.departments import list_departments
 from idp.deps import IdpDeps
 from idp.entities import parse_uscc_field
-from idp.errors import Conflict
+from idp.errors import UsernameTaken
 from idp.identity.documents import DocumentType
 from idp.provider import Provider
 from idp.realname import parse_id_document
@@ -347,7 +347,7 @@ def commands(deps: DepsFactory) -> list[click.Command]:
         verified_by = None
         if document is not None:
             if p.accounts.username_taken(username):
-                raise Conflict(f"username {normalise_username(username)!r} is taken")
+                raise UsernameTaken(f"username: {normalise_username(username)!r} is taken")
             check_name(name)
             p.accounts.check_new_password(password, context=(username, name, phone or ""))
             verdict = p.realnames.check(

@@ -13,6 +13,7 @@
     ├── NotAllowed             (403, shown) the person may not do this (e.g. appoint agents
     │                                of an entity they do not represent)
     ├── Conflict               (409, shown) the name, username or code is taken
+    │   └── UsernameTaken, PhoneTaken, IdNumberTaken
     ├── LoginFailed            (401) wrong username or password, or a disabled account:
     │                                one message for all, so nothing is revealed
     └── CertificateRejected    (401, shown) an enterprise certificate login failed
@@ -84,6 +85,18 @@ class Conflict(IdpError):
     code = "conflict"
     http_status = 409
     expose = True
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class PhoneTaken(Conflict):
+    code = "phone_taken"
+
+
+class IdNumberTaken(Conflict):
+    code = "id_number_taken"
 
 
 class LoginFailed(IdpError):

@@ -134,6 +134,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "done.totp": "身份验证器已绑定。",
         "done.totp_removed": "身份验证器已解除绑定。",
         "done.passkey": "通行密钥已添加。",
+        "err.username_taken": "该用户名已被使用，请换一个。",
+        "err.phone_taken": "该手机号已注册账号，请直接用短信验证码登录。",
+        "err.id_number_taken": "该证件号码已绑定另一个账号；如有疑问请联系客服。",
         "err.rate_limited": "操作过于频繁，请 {wait}后再试。",
         "err.login_throttled": "登录失败次数过多，请稍后再试。",
         "err.otp_invalid": "验证码不正确，还可尝试 {left} 次。",
@@ -334,6 +337,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "done.totp": "The authenticator app is set up.",
         "done.totp_removed": "The authenticator app was removed.",
         "done.passkey": "The passkey was added.",
+        "err.username_taken": "This username is taken; choose another.",
+        "err.phone_taken": "This mobile number has an account already; log in with an SMS code.",
+        "err.id_number_taken": "This ID number belongs to another account; contact support if "
+        "that is wrong.",
         "err.rate_limited": "Too many attempts; please try again in {wait}.",
         "err.registry_unavailable": "The real-name registry is not answering; please try "
         "again in a minute. Nothing you entered was saved.",

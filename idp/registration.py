@@ -26,8 +26,10 @@ from idp.accounts import check_username
 from idp.accounts import parse_phone_field
 from idp.authn.otp import CodeSent
 from idp.authn.otp import OneTimeCodes
-from idp.errors import Conflict
+from idp.errors import IdNumberTaken
 from idp.errors import InvalidInput
+from idp.errors import PhoneTaken
+from idp.errors import UsernameTaken
 from idp.identity.masking import mask_phone
 from idp.realname import RealNames
 from idp.realname import parse_id_document
@@ -97,7 +99,7 @@ class Registrations:
         self._codes.verify(registration.phone, code, purpose=REGISTER_PURPOSE)
         if self._accounts.by_phone(registration.phone) is not None:
             self._store.delete(_KEY + registration_id)
-            raise Conflict(
+            raise PhoneTaken(
                 "phone: this mobile number has an account already; log in with an SMS code"
             )
         confirmed = Registration(registration.id, registration.phone, True)
@@ -122,7 +124,7 @@ class Registrations:
         username = check_username(username)
         name = check_name(name)
         if self._accounts.username_taken(username):
-            raise Conflict(f"username: {username!r} is taken; choose another")
+            raise UsernameTaken(f"username: {username!r} is taken; choose another")
         self._accounts.check_new_password(password, context=(username, name, registration.phone))
         document = (
             parse_id_document(id_type or "", id_number, today=now.date()) if id_number else None
@@ -130,7 +132,7 @@ class Registrations:
         verified_by = None
         if document is not None:
             if self._accounts.by_document(document) is not None:
-                raise Conflict("id_number: this ID number belongs to another account")
+                raise IdNumberTaken("id_number: this ID number belongs to another account")
             verdict = self._realnames.check(
                 name,
                 document,

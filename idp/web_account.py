@@ -81,7 +81,7 @@ def _to_login() -> HTTPResponse:
 # -- registration --------------------------------------------------------------------------------
 
 
-@bp.route("/register", methods=["GET", "POST"])
+@bp.route("/signup", methods=["GET", "POST"])
 def register() -> HTTPResponse:
     registrations = provider().registrations
     if registrations is None:
@@ -135,7 +135,7 @@ def _register_page(registration_id: object, status: int, **context: Any) -> HTTP
     return page("idp/register.html", status, registration=registration, **context)
 
 
-@bp.route("/register/account", methods=["GET", "POST"])
+@bp.route("/signup/account", methods=["GET", "POST"])
 def register_account() -> HTTPResponse:
     registrations = provider().registrations
     if registrations is None:

@@ -33,8 +33,16 @@ def run_migrations() -> None:
             _sqlite_foreign_keys(connection, on=False)
         try:
             _migrate(connection)
+            if sqlite:
+                broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
         finally:
             if sqlite:
+                # SQLite's DDL runs in one transaction per migration (Alembic commits each);
+                # anything still open is a read, and the pragma needs no transaction open.
+                if connection.in_transaction():
+                    connection.rollback()
                 _sqlite_foreign_keys(connection, on=True)
 
 
@@ -47,14 +55,14 @@ def _migrate(connection: Any) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
-        if connection.dialect.name == "sqlite":
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
+
+
+def _driver(connection: Any) -> Any:
+    return connection.connection.driver_connection
 
 
 def _sqlite_foreign_keys(connection: Any, *, on: bool) -> None:
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    _driver(connection).execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 run_migrations()
