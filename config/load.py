@@ -126,6 +126,7 @@ def validate(settings: Settings) -> None:
     _check_range("idp.interaction_seconds", idp.interaction_seconds, 60, 3600)
     _check_range("idp.argon2_memory_kib", idp.argon2_memory_kib, 19456, 4 * 1024 * 1024)
     _check_range("idp.argon2_iterations", idp.argon2_iterations, 1, 20)
+    _check_range("idp.argon2_concurrency", idp.argon2_concurrency, 1, 256)
     _validate_authn(settings)
     longest = max(idp.access_token_seconds, idp.id_token_seconds)
     if settings.keys.retired_publish_seconds < longest:

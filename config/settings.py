@@ -124,6 +124,11 @@ class IdpSettings:
         "Argon2id memory per password hash, KiB (OWASP minimum 19456 = 19 MiB).", 19456
     )
     argon2_iterations: int = doc("Argon2id passes (OWASP minimum 2 at 19 MiB).", 2)
+    argon2_concurrency: int = doc(
+        "Password hashes a worker process computes at once (others queue): its cores. More "
+        "only makes the memory-hard hashes evict each other from the CPU caches.",
+        1,
+    )
     registration: Literal["closed", "initial_access_token"] = doc(
         "Dynamic Client Registration (RFC 7591): `closed`, or open to holders of an "
         "initial access token from `tongban client registration-token`.",

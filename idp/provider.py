@@ -90,7 +90,11 @@ class Provider:
     @cached_property
     def passwords(self) -> Passwords:
         idp = self.settings.idp
-        return Passwords(memory_kib=idp.argon2_memory_kib, iterations=idp.argon2_iterations)
+        return Passwords(
+            memory_kib=idp.argon2_memory_kib,
+            iterations=idp.argon2_iterations,
+            concurrency=idp.argon2_concurrency,
+        )
 
     @cached_property
     def clients(self) -> ClientRegistry:
