@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Final
 from typing import Literal
 
+from sqlalchemy import exists
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -376,6 +377,28 @@ class Entities:
                 )
         return roles
 
+    def acts_for_any(self, person_id: str, *, now: datetime) -> bool:
+        """Whether :meth:`roles_of` would find anything: one cheap query, run after
+        every login to decide whether to ask whom the person acts for."""
+        heads = select(_entities.c.id).where(
+            _entities.c.legal_representative_id == person_id, _entities.c.status == "active"
+        )
+        agent_of = (
+            select(_agents.c.id)
+            .join(_entities, _entities.c.id == _agents.c.entity_id)
+            .where(
+                _agents.c.person_id == person_id,
+                _agents.c.revoked_at.is_(None),
+                _agents.c.expires_at > now,
+                _entities.c.status == "active",
+            )
+        )
+        with self._db.connection() as conn:
+            found = conn.execute(
+                select(exists(heads).label("a"), exists(agent_of).label("b"))
+            ).one()
+        return bool(found.a or found.b)
+
     def role_for(self, person_id: str, entity_id: str, *, now: datetime) -> EntityRole | None:
         """The person's role for one entity now, or None (expired, revoked, disabled)."""
         return next(
@@ -414,6 +437,10 @@ class Entities:
                     "detail": (detail or "")[:200] or None,
                 },
             )
+
+
+_entities = EntityRecord.__table__
+_agents = AgentRecord.__table__
 
 
 def _check_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:

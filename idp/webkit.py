@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as HTTPResponse
 from wtforms import ValidationError
 
 from config.errors import TongbanError
+from idp.accounts import Person
 from idp.acr import acr_for
 from idp.acr import required_level
 from idp.authn.errors import OneTimeCodeInvalid
@@ -279,7 +280,11 @@ def finish_login(
         session = p.sessions.update(session, now=now, acting_for=acting_for)
     g.idp_session = session
     response = after_login(
-        session, interaction_id, entity_chosen=acting_for is not None, next_path=next_path
+        session,
+        interaction_id,
+        entity_chosen=acting_for is not None,
+        next_path=next_path,
+        person=result.person,
     )
     set_session_cookie(response, session)
     return response
@@ -305,18 +310,20 @@ def after_login(
     *,
     entity_chosen: bool = False,
     next_path: str | None = None,
+    person: Person | None = None,
 ) -> HTTPResponse:
     """Real-name step-up when the client needs level 2+, the entity choice when the
     person acts for entities, then back to the client (or the account page)."""
     p = provider()
-    try:
-        person = p.accounts.get(session.person_id)
-    except PersonNotFound:
-        return redirect(url_for("idp.login"), 303)
+    if person is None or person.id != session.person_id:
+        try:
+            person = p.accounts.get(session.person_id)
+        except PersonNotFound:
+            return redirect(url_for("idp.login"), 303)
     wait = waiting(interaction_id)
     if wait.required_level >= 2 and person.loa < 2:
         return redirect(url_for("account.realname", interaction=wait.id or None), 303)
-    if not entity_chosen:
+    if not entity_chosen and p.entities.acts_for_any(person.id, now=utcnow()):
         roles = p.entities.roles_of(person.id, now=utcnow())
         if roles:
             hint = str(wait.params.get("entity_hint", "")).strip().upper()
