@@ -197,7 +197,9 @@ class AuthnSettings:
         "Failed logins are forgotten this long after the first.", 86400
     )
     webauthn_rp_id: str = doc(
-        "WebAuthn relying party id for passkeys: the issuer's host name when empty.", ""
+        "WebAuthn relying party id for passkeys: the issuer's host name when empty. Browsers "
+        "refuse passkeys on an IP-address origin: develop on `http://localhost:8000`.",
+        "",
     )
 
 
