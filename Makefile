@@ -5,13 +5,27 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo serve test test-unit test-integration test-e2e lint fmt bench lock clean
+.PHONY: help demo serve test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean system-deps
+
+# Debian packages: the CJK TrueType font approvals and seals embed (reportlab cannot embed
+# Noto CJK); Chromium for the browser tests (Playwright drives it, no browser download);
+# poppler's pdfsig/pdftoppm, NSS tools and openssl as independent checkers in the tests.
+SYSTEM_PACKAGES := fonts-arphic-uming chromium poppler-utils libnss3-tools openssl
 
 help:
-	@echo "make demo    create .venv, initialise ./var (SQLite, keys, config) and serve on :8000"
+	@echo "make demo    create .venv, initialise ./var, serve Tongban on :8000 and two demo"
+	@echo "             department systems on :8001 and :8002"
 	@echo "make test    create .venv with test tools and run the whole suite"
 	@echo "make lint    ruff, mypy (strict) and import-linter"
 	@echo "make bench   run the benchmarks in bench/"
+
+# Installs the Debian packages above when missing (needs root, as on CI).
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "system packages present: $(SYSTEM_PACKAGES)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "missing (install as root): $$missing"; \
+	else DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \
+	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing); fi
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,11 +41,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/tongban init
-	$(BIN)/tongban serve
+	$(BIN)/python demo/run.py
 
 serve: $(VENV)/.installed
 	$(BIN)/tongban serve
 
+# tests/conformance installs its Node packages itself (`npm ci` from the committed lock, once).
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
@@ -43,6 +58,9 @@ test-integration: $(VENV)/.installed-dev
 
 test-e2e: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/e2e
+
+test-conformance: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/conformance
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -63,4 +81,4 @@ lock: $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info tests/conformance/node/node_modules

@@ -128,6 +128,8 @@ def validate(settings: Settings) -> None:
     _check_range("idp.argon2_iterations", idp.argon2_iterations, 1, 20)
     _check_range("idp.argon2_concurrency", idp.argon2_concurrency, 1, 256)
     _validate_authn(settings)
+    if not 0.05 <= settings.worker.interval <= 3600:
+        raise ConfigError("worker.interval: must be 0.05 to 3600 seconds")
     longest = max(idp.access_token_seconds, idp.id_token_seconds)
     if settings.keys.retired_publish_seconds < longest:
         raise ConfigError(

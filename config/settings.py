@@ -233,6 +233,16 @@ class CertificateSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    embedded: bool = doc(
+        "Run the outbox worker (back-channel logout notices, and later publications) inside "
+        "`tongban serve`. Turn off when `tongban worker` runs separately.",
+        True,
+    )
+    interval: float = doc("Seconds between looks for due outbox messages.", 1.0)
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: LogLevel = doc("Lowest level written to the log.", "INFO")
     format: LogFormat = doc("`json` (one object a line, for collectors) or `text`.", "json")
@@ -286,6 +296,9 @@ class Settings:
     certificates: CertificateSettings = field(
         default_factory=CertificateSettings,
         metadata={"doc": "Enterprise digital certificate login."},
+    )
+    worker: WorkerSettings = field(
+        default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}
     )
     log: LogSettings = field(default_factory=LogSettings, metadata={"doc": "Logging."})
 

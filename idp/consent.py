@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from audit.trail import record as audit_record
 from idp.models import ConsentRecord
+from idp.models import RefreshTokenRecord
+from idp.models import RevokedGrant
 from store.db import Database
 
 
@@ -81,6 +83,51 @@ class Consents:
                     details={"person": person_id},
                 )
             return bool(gone)
+
+    def withdraw(self, person_id: str, client_id: str, *, now: datetime, actor: str) -> int:
+        """Forget consent and revoke the grants the client holds for the person.
+
+        Returns how many grants were revoked: every refresh token family of the pair stops
+        working, and introspection and userinfo refuse their access tokens. (Access tokens
+        of a client that never received a refresh token expire on their own, within
+        ``idp.access_token_seconds``.)
+        """
+        with self._db.transaction() as session:
+            session.execute(
+                delete(ConsentRecord).where(
+                    ConsentRecord.person_id == person_id, ConsentRecord.client_id == client_id
+                )
+            )
+            grants = set(
+                session.execute(
+                    select(RefreshTokenRecord.grant_id).where(
+                        RefreshTokenRecord.person_id == person_id,
+                        RefreshTokenRecord.client_id == client_id,
+                    )
+                ).scalars()
+            )
+            already = (
+                set(
+                    session.execute(
+                        select(RevokedGrant.grant_id).where(RevokedGrant.grant_id.in_(grants))
+                    ).scalars()
+                )
+                if grants
+                else set()
+            )
+            for grant_id in sorted(grants - already):
+                session.add(
+                    RevokedGrant(grant_id=grant_id, revoked_at=now, reason="consent_withdrawn")
+                )
+            audit_record(
+                session,
+                actor=actor,
+                action="consent.withdraw",
+                target=f"client:{client_id}",
+                now=now,
+                details={"person": person_id, "grants_revoked": len(grants - already)},
+            )
+        return len(grants - already)
 
     def for_person(self, person_id: str) -> list[Consent]:
         with self._db.transaction() as session:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -30,6 +33,8 @@ from idp.consent import Consents
 from idp.deps import IdpDeps
 from idp.entities import Entities
 from idp.login import Logins
+from idp.logout import BACKCHANNEL_KIND
+from idp.logout import Logouts
 from idp.passkeys import Passkeys
 from idp.passwords import Passwords
 from idp.realname import RealNames
@@ -37,12 +42,15 @@ from idp.registration import Registrations
 from idp.registry.http import HTTPRegistry
 from idp.registry.local import LocalRegistry
 from idp.registry.port import RealNameRegistry
+from idp.session_log import SessionLog
+from idp.sessions import BrowserSession
 from idp.sessions import Sessions
 from idp.subjects import Subjects
 from keys.keystore import KeyStore
 from keys.pii import PersonalDataCipher
 from store.db import Database
 from store.ephemeral import EphemeralStore
+from store.outbox import Outbox
 
 #: The key purpose that signs with each algorithm (see tongban.runtime).
 PURPOSE_FOR_ALG = {"ES256": "oidc-es256", "RS256": "oidc-rs256", "EdDSA": "oidc-eddsa"}
@@ -226,6 +234,59 @@ class Provider:
             self.realnames,
             ttl=self.settings.idp.interaction_seconds,
         )
+
+    @cached_property
+    def session_log(self) -> SessionLog:
+        return SessionLog(self.db)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        outbox = Outbox(self.db)
+        outbox.register(BACKCHANNEL_KIND, self.logouts.deliver_backchannel)
+        return outbox
+
+    @cached_property
+    def logouts(self) -> Logouts:
+        return Logouts(
+            db=self.db,
+            sessions=self.sessions,
+            session_log=self.session_log,
+            clients=self.clients,
+            subjects=self.subjects,
+            keys=self.keys,
+            issuer=self.issuer,
+            signing_purpose=self.signing_purpose(),
+        )
+
+    def start_session(
+        self,
+        person_id: str,
+        *,
+        acr: str,
+        amr: tuple[str, ...],
+        address: str | None = None,
+        user_agent: str | None = None,
+    ) -> BrowserSession:
+        """A new browser session (always a new id: no fixation), recorded durably too."""
+        now = int(time.time())
+        session = self.sessions.create(person_id, acr=acr, amr=amr, now=now)
+        self.session_log.opened(
+            public_id=session.public_id,
+            person_id=person_id,
+            acr=acr,
+            amr=amr,
+            address=address,
+            user_agent=user_agent,
+            now=datetime.fromtimestamp(now, UTC),
+        )
+        return session
+
+    def note_client(self, session: BrowserSession, client_id: str) -> BrowserSession:
+        """Remember that ``client_id`` received tokens in ``session`` (for single logout)."""
+        if client_id in session.clients:
+            return session
+        self.session_log.client_used(session.public_id, client_id)
+        return self.sessions.add_client(session, client_id, now=int(time.time()))
 
     def signing_purpose(self, alg: str | None = None) -> str:
         """The key purpose that signs with ``alg`` (default: ``keys.algorithm``)."""

@@ -21,6 +21,8 @@ from config.settings import IdpSettings
 from store.ephemeral import EphemeralStore
 
 PREFIX: Final = "session:"
+#: public id → secret id, so a session can be ended by the id tokens and pages show.
+PUBLIC_PREFIX: Final = "session-public:"
 #: Refresh the stored copy (and its expiry) at most this often on reads.
 TOUCH_EVERY: Final = 60
 
@@ -59,6 +61,11 @@ class Sessions:
             last_seen=now,
         )
         self._save(session, now)
+        self._store.put(
+            PUBLIC_PREFIX + session.public_id,
+            session.sid.encode(),
+            ttl=self._settings.session_max_seconds,
+        )
         return session
 
     def get(self, sid: str | None, *, now: int) -> BrowserSession | None:
@@ -82,6 +89,10 @@ class Sessions:
             session = replace(session, last_seen=now)
             self._save(session, now)
         return session
+
+    def by_public_id(self, public_id: str, *, now: int) -> BrowserSession | None:
+        sid = self._store.get(PUBLIC_PREFIX + public_id) if public_id else None
+        return self.get(sid.decode(), now=now) if sid else None
 
     def add_client(self, session: BrowserSession, client_id: str, *, now: int) -> BrowserSession:
         """Note that ``client_id`` received tokens in this session (for single logout)."""
@@ -111,7 +122,9 @@ class Sessions:
         return updated
 
     def end(self, sid: str) -> None:
-        self._store.delete(PREFIX + sid)
+        raw = self._store.take(PREFIX + sid)
+        if raw is not None:
+            self._store.delete(PUBLIC_PREFIX + json.loads(raw)["public_id"])
 
     def _save(self, session: BrowserSession, now: int) -> None:
         remaining = min(

@@ -64,6 +64,7 @@ bp = Blueprint(
 
 
 def init_app(app: Flask, deps: IdpDeps) -> None:
+    from idp import logout_web
     from idp import web_account
     from idp import web_login
 
@@ -77,6 +78,7 @@ def init_app(app: Flask, deps: IdpDeps) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(web_login.bp)
     app.register_blueprint(web_account.bp)
+    app.register_blueprint(logout_web.bp)
 
 
 # -- discovery and keys -------------------------------------------------------------------------

@@ -55,6 +55,8 @@ from idp.provider import Provider
 from idp.sessions import BrowserSession
 
 SESSION_COOKIE: Final = "tb_sid"
+#: Read by the composition root's security headers (tongban.security) to widen form-action.
+FORM_TARGETS_HEADER: Final = "X-Tongban-Form-Targets"
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 PENDING_KEY: Final = "pending-login:"
 PENDING_SECONDS: Final = 300
@@ -85,13 +87,38 @@ def utcnow() -> datetime:
 # -- pages ------------------------------------------------------------------------------------
 
 
-def page(template: str, http_status: int, **context: Any) -> HTTPResponse:
+def page(
+    template: str, http_status: int, *, form_targets: list[str] | None = None, **context: Any
+) -> HTTPResponse:
     context.setdefault("csrf_token", generate_csrf())
     response = Response(
         render_template(template, **context), status=http_status, mimetype="text/html"
     )
     response.headers.update(NO_STORE)
+    # A login, account or consent form is answered with a redirect to the client: the
+    # page's form-action must allow the client's origin (browsers check redirects too).
+    targets = list(form_targets or [])
+    interaction = context.get("interaction")
+    if interaction:
+        pending = state().flow.interaction(str(interaction))
+        if pending is not None:
+            redirect_uri = pending.multidict.get("redirect_uri")
+            client = provider().clients.find(pending.client_id)
+            targets.extend(
+                [redirect_uri] if redirect_uri else list(client.redirect_uris if client else ())
+            )
+    origins = sorted({o for o in (_origin_of(t) for t in targets) if o})
+    if origins:
+        response.headers[FORM_TARGETS_HEADER] = " ".join(origins)
     return response
+
+
+def _origin_of(uri: str) -> str | None:
+    """``https://host:port`` for web URLs, ``scheme:`` for a native app's private scheme."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}:" if parts.scheme else None
 
 
 def csrf_ok() -> bool:
@@ -142,7 +169,13 @@ def render(outcome: Outcome) -> HTTPResponse:
         response.headers.update(NO_STORE)
         return response
     if isinstance(outcome, FormPost):
-        return page("idp/form_post.html", 200, action=outcome.action, fields=outcome.fields)
+        return page(
+            "idp/form_post.html",
+            200,
+            action=outcome.action,
+            fields=outcome.fields,
+            form_targets=[outcome.action],
+        )
     if isinstance(outcome, ShowLogin):
         return redirect(url_for("idp.login", interaction=outcome.interaction), 303)
     if isinstance(outcome, ShowSelectAccount):
@@ -274,10 +307,15 @@ def finish_login(
     previous = browser_session()
     if previous is not None:
         p.sessions.end(previous.sid)
-    now = int(time.time())
-    session = p.sessions.create(result.person.id, acr=result.acr, amr=result.amr, now=now)
+    session = p.start_session(
+        result.person.id,
+        acr=result.acr,
+        amr=result.amr,
+        address=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+    )
     if acting_for is not None:
-        session = p.sessions.update(session, now=now, acting_for=acting_for)
+        session = p.sessions.update(session, now=int(time.time()), acting_for=acting_for)
     g.idp_session = session
     response = after_login(
         session,

@@ -7,6 +7,7 @@ wrong key) is one line on stderr and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -25,6 +26,7 @@ from config.errors import TongbanError
 from config.load import load
 from config.reference import settings_reference
 from idp import cli as idp_cli
+from idp import session_cli as idp_session_cli
 from keys.algorithms import ALGORITHMS
 from store.migrate import current_revision
 from store.migrate import head_revision
@@ -84,7 +86,7 @@ def main() -> None:
     """
 
 
-for _command in idp_cli.commands(open_runtime):
+for _command in [*idp_cli.commands(open_runtime), *idp_session_cli.commands(open_runtime)]:
     main.add_command(_command)
 
 
@@ -141,6 +143,62 @@ def check() -> None:
         mark = "ok  " if result.ok else "FAIL"
         click.echo(f"{mark} {result.name:<16} {result.message}")
     sys.exit(0 if report.ok and len(report.results) >= 6 else 1)
+
+
+@main.command()
+def worker() -> None:
+    """Run the outbox worker in the foreground (set worker.embedded = false for serve)."""
+    import signal
+    import threading
+
+    from tongban.worker import start_worker
+
+    rt = open_runtime()
+    running = start_worker(rt)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Outbox worker running every {rt.settings.worker.interval:g} s; Ctrl-C stops it.")
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    running.stop()
+
+
+@main.group()
+def outbox() -> None:
+    """Work that must not be lost: back-channel logout notices and more."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]))
+@click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--json", "as_json", is_flag=True)
+def outbox_list(status: str | None, limit: int, as_json: bool) -> None:
+    """Show messages and the outcome of their deliveries."""
+    from tongban.worker import build_outbox
+
+    box = build_outbox(open_runtime())
+    items = box.list(status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps([asdict(i) for i in items], default=str, indent=2))
+        return
+    counts = box.counts()
+    click.echo("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+    for m in items:
+        when = m.delivered_at or m.next_attempt_at
+        click.echo(
+            f"{m.id}  {m.kind:<20} {m.target:<24} {m.status:<9} tries {m.attempts:<3} "
+            f"{when:%Y-%m-%d %H:%M:%S}  {m.last_error or ''}"
+        )
+
+
+@outbox.command("retry")
+@click.argument("message_id")
+def outbox_retry(message_id: str) -> None:
+    """Make a failed or waiting message due now."""
+    from tongban.worker import build_outbox
+
+    build_outbox(open_runtime()).retry(message_id, now())
+    click.echo(f"{message_id} is due now.")
 
 
 @main.group()

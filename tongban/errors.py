@@ -27,7 +27,20 @@ log = logging.getLogger("tongban.errors")
 
 PROBLEM_JSON: Final = "application/problem+json"
 #: Paths whose clients are programs: they always get problem details.
-API_PREFIXES: Final = ("/api/", "/.well-known/", "/healthz", "/readyz", "/metrics")
+API_PREFIXES: Final = (
+    "/api/",
+    "/.well-known/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/token",
+    "/userinfo",
+    "/revoke",
+    "/introspect",
+    "/par",
+    "/register",
+    "/jwks.json",
+)
 
 
 def wants_json() -> bool:

@@ -32,9 +32,33 @@ def request_id_from(header: str | None) -> str:
     return secrets.token_urlsafe(12)
 
 
+#: A page that embeds other sites (front-channel logout) names their origins here, and a
+#: page whose form ends up at a client (login, consent: the answer redirects there; the
+#: form_post response mode) names the client's origin, so the policy can allow exactly
+#: those. Browsers apply form-action to the redirects that follow a form, too.
+FRAME_SOURCES_HEADER: Final = "X-Tongban-Frame-Sources"
+FORM_TARGETS_HEADER: Final = "X-Tongban-Form-Targets"
+_ORIGIN: Final = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$|^[a-z][a-z0-9+.\-]*:$")
+
+
+def content_security_policy(frame_sources: str | None, form_targets: str | None) -> str:
+    """The default policy, widened only by the origins a page names."""
+    policy = CONTENT_SECURITY_POLICY
+    forms = [o for o in (form_targets or "").split() if _ORIGIN.match(o)]
+    if forms:
+        policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(forms))
+    frames = [o for o in (frame_sources or "").split() if _ORIGIN.match(o)]
+    if frames:
+        policy += "; frame-src " + " ".join(frames)
+    return policy
+
+
 def add_security_headers(response: Response, *, production: bool) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    policy = content_security_policy(
+        headers.pop(FRAME_SOURCES_HEADER, None), headers.pop(FORM_TARGETS_HEADER, None)
+    )
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     # Authorization codes travel in URLs: never leak them to another site.

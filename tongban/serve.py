@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 from granian import Granian
 from granian.constants import Interfaces
@@ -25,6 +27,12 @@ def serve(settings: Settings) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True, mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    worker = None
+    if settings.worker.embedded:
+        # The outbox worker runs as a child process of its own. Not a thread here: granian
+        # forks its request workers from this process, and SQLite connections (and their
+        # file locks) must never be shared across a fork.
+        worker = subprocess.Popen([sys.executable, "-m", "tongban", "worker"])
     server = Granian(
         "tongban.wsgi:create_app",
         factory=True,
@@ -37,4 +45,12 @@ def serve(settings: Settings) -> None:
         log_access=False,  # Tongban writes its own access log, without query strings.
         respawn_failed_workers=True,
     )
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()

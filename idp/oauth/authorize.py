@@ -294,7 +294,6 @@ class AuthorizationFlow:
         person: Person,
         claims: dict[str, Any],
     ) -> Outcome:
-        now = int(time.time())
         sub = self._p.subjects.sub_for(client.sector, person.id, now=_utcnow())
         request.auth_context = AuthContext(
             person_id=person.id,
@@ -310,7 +309,7 @@ class AuthorizationFlow:
         response = self._server.create_authorization_response(
             request, grant_user=person, grant=grant
         )
-        self._p.sessions.add_client(session, client.client_id, now=now)
+        self._p.note_client(session, client.client_id)
         if interaction.saved:
             self._forget(interaction.id)
         location = response.headers.get("Location", "")

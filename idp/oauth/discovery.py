@@ -11,6 +11,7 @@ from idp.claims import SUPPORTED_CLAIMS
 from idp.clients import KNOWN_SCOPES
 from idp.clients import SIGNING_ALGS
 from idp.oauth.grants import ALL_CLIENT_AUTH
+from idp.oauth.grants import CONFIDENTIAL_AUTH
 
 ENDPOINTS = {
     "authorization_endpoint": "/authorize",
@@ -21,6 +22,7 @@ ENDPOINTS = {
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
     "pushed_authorization_request_endpoint": "/par",
+    "end_session_endpoint": "/logout",
 }
 ASSERTION_ALGS = ["ES256", "RS256", "EdDSA"]
 
@@ -44,7 +46,7 @@ def metadata(issuer: str, *, registration_open: bool) -> dict[str, Any]:
         token_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
         revocation_endpoint_auth_methods_supported=ALL_CLIENT_AUTH,
         revocation_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
-        introspection_endpoint_auth_methods_supported=ALL_CLIENT_AUTH,
+        introspection_endpoint_auth_methods_supported=CONFIDENTIAL_AUTH,
         introspection_endpoint_auth_signing_alg_values_supported=ASSERTION_ALGS,
         code_challenge_methods_supported=["S256"],
         acr_values_supported=list(ACR_VALUES),
@@ -57,6 +59,10 @@ def metadata(issuer: str, *, registration_open: bool) -> dict[str, Any]:
         authorization_response_iss_parameter_supported=True,
         prompt_values_supported=["none", "login", "consent", "select_account"],
         ui_locales_supported=["zh-CN", "en"],
+        backchannel_logout_supported=True,
+        backchannel_logout_session_supported=True,
+        frontchannel_logout_supported=True,
+        frontchannel_logout_session_supported=True,
         claims_locales_supported=["zh-CN"],
         service_documentation=issuer + "/",
     )

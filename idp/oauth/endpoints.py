@@ -11,6 +11,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from idp.clients import Client
 from idp.oauth.grants import ALL_CLIENT_AUTH
+from idp.oauth.grants import CONFIDENTIAL_AUTH
 from idp.oauth.tokens import InvalidToken
 from idp.oauth.tokens import RefreshState
 from idp.oauth.tokens import TokenIssuer
@@ -115,7 +116,9 @@ class Revocation(RevocationEndpoint):
 
 
 class Introspection(IntrospectionEndpoint):
-    CLIENT_AUTH_METHODS = ALL_CLIENT_AUTH
+    # RFC 7662 §2.1: the endpoint must require authorization, against token scanning; a
+    # public client's client_id proves nothing (anyone can read it off an authorization URL).
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
         return find_token(self.server.issuer, token_string, token_type_hint)

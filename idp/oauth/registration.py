@@ -54,10 +54,16 @@ class RegistrationError(Exception):
         return {"error": self.error, "error_description": self.description}
 
 
-def parse_metadata(body: Any) -> ClientMetadata:
+def parse_metadata(body: Any, client_id: str) -> ClientMetadata:
+    """The metadata in a registration request for the client ``client_id``."""
     if not isinstance(body, dict):
         raise RegistrationError(400, "invalid_client_metadata", "the body must be a JSON object")
-    fields: dict[str, Any] = {"name": body.get("client_name") or ""}
+    name = body.get("client_name")
+    if name is not None and not isinstance(name, str):
+        raise RegistrationError(400, "invalid_client_metadata", "client_name must be a string")
+    # RFC 7591 §2: client_name is optional; "if omitted, the authorization server MAY
+    # display the raw client_id value to the end-user instead".
+    fields: dict[str, Any] = {"name": (name or "").strip() or client_id}
     for name in LIST_FIELDS:
         if name in body:
             value = body[name]
@@ -151,7 +157,8 @@ def register(provider: Provider, initial_token: str | None, body: Any) -> dict[s
     if not initial_token:
         raise RegistrationError(401, "invalid_token", "an initial access token is required")
     now = datetime.now(UTC)
-    meta = parse_metadata(body)
+    client_id = secrets.token_urlsafe(16)
+    meta = parse_metadata(body, client_id)
     department = use_registration_token(provider.db, initial_token, now=now)
     if department is None:
         raise RegistrationError(401, "invalid_token", "the initial access token is not valid")
@@ -162,6 +169,7 @@ def register(provider: Provider, initial_token: str | None, body: Any) -> dict[s
             meta,
             now=now,
             actor=f"registration:{department}",
+            client_id=client_id,
             registered_by="dcr",
             registration_token=access_token,
         )
@@ -182,7 +190,7 @@ def update(provider: Provider, client_id: str, token: str | None, body: Any) -> 
         raise RegistrationError(
             400, "invalid_client_metadata", "client_id must match (RFC 7592 section 2.2)"
         )
-    meta = parse_metadata(body)
+    meta = parse_metadata(body, client_id)
     current = metadata_of(client)
     # RFC 7592 §2.2: the body replaces the metadata; operator-only fields keep their values.
     merged = replace(

@@ -144,3 +144,28 @@ def test_persons(cli: CliRunner, initialised: dict[str, str]) -> None:
     assert "password: the password has 5 characters; it needs at least 8" in short.stderr  # type: ignore[attr-defined]
     assert run(cli, "person", "disable", "zhangsan").exit_code == 0  # type: ignore[attr-defined]
     assert "disabled" in run(cli, "person", "show", "zhangsan").output  # type: ignore[attr-defined]
+
+
+def test_sessions_and_outbox_commands(cli: CliRunner, initialised: dict[str, str]) -> None:
+    run(
+        cli,
+        "person",
+        "add",
+        "--username",
+        "wangwu",
+        "--password-stdin",
+        "--name",
+        "王五",
+        stdin="a long enough password\n",
+    )
+    listed = run(cli, "session", "list", "--username", "wangwu")
+    assert listed.exit_code == 0  # type: ignore[attr-defined]
+    assert listed.output == ""  # type: ignore[attr-defined]
+    ended = run(cli, "session", "end", "--username", "wangwu")
+    assert "Ended 0 session(s)" in ended.output  # type: ignore[attr-defined]
+    box = run(cli, "outbox", "list")
+    assert box.exit_code == 0  # type: ignore[attr-defined]
+    assert "empty" in box.output  # type: ignore[attr-defined]
+    missing = run(cli, "outbox", "retry", "nope")
+    assert missing.exit_code == 1  # type: ignore[attr-defined]
+    assert "no outbox message" in missing.stderr  # type: ignore[attr-defined]

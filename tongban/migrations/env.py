@@ -10,8 +10,10 @@ from sqlalchemy import create_engine
 # Imported for their tables, which they register on the shared metadata.
 import audit.models  # noqa: F401
 import idp.models
-import idp.registry.models  # noqa: F401
+import idp.registry.models
+import idp.session_log  # noqa: F401
 import keys.models  # noqa: F401
+import store.outbox
 import store.sql_ephemeral  # noqa: F401
 from store.base import Base
 

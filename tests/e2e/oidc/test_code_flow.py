@@ -248,3 +248,28 @@ def test_the_claims_parameter_puts_claims_in_the_id_token(world: World, rp: RP) 
 def test_a_malformed_claims_parameter_is_an_invalid_request(rp: RP) -> None:
     response = rp.authorize(claims="{not json")
     assert query_of(response)["error"] == "invalid_request"
+
+
+def test_withdrawn_consent_is_asked_again_and_revokes_the_grants(world: World, rp: RP) -> None:
+    tokens = rp.sign_in()
+    person = world.provider.accounts.by_username("zhangsan")
+    revoked = world.provider.consents.withdraw(person.id, "rp1", now=NOW, actor="person:test")
+    assert revoked == 1
+    refreshed = world.client().post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic("rp1", rp.secret),
+    )
+    assert refreshed.status_code == 400
+    info = world.client().get(
+        "/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}
+    )
+    assert info.status_code == 401
+    assert rp.authorize(prompt="none").status_code == 302
+    assert query_of(rp.authorize(prompt="none"))["error"] == "consent_required"
+
+
+def test_protocol_endpoints_never_answer_with_html(world: World) -> None:
+    response = world.client().get("/token", headers={"Accept": "text/html"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"

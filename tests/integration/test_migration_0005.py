@@ -1,4 +1,4 @@
-"""Migration 0004 rebuilds `persons` on SQLite (batch mode): rows and the rows that
+"""Migration 0005 rebuilds `persons` on SQLite (batch mode): rows and the rows that
 reference them survive, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def _check(db: Database) -> None:
         assert conn.execute(text("SELECT totp_secret_enc FROM persons")).scalar() is None
 
 
-def test_upgrade_from_0003_keeps_persons_and_their_references(tmp_path: Path) -> None:
+def test_upgrade_from_0004_keeps_persons_and_their_references(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    upgrade(db, MIGRATIONS, "0003")
+    upgrade(db, MIGRATIONS, "0004")
     _seed(db)
     upgrade(db, MIGRATIONS)
     _check(db)
@@ -52,17 +52,17 @@ def test_upgrade_from_0003_keeps_persons_and_their_references(tmp_path: Path) ->
 
 
 @pytest.mark.postgres
-def test_upgrade_from_0003_on_postgres(postgres_server_url: str) -> None:
+def test_upgrade_from_0004_on_postgres(postgres_server_url: str) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    name = make_url(postgres_server_url).database + "_m4"  # type: ignore[operator]
+    name = make_url(postgres_server_url).database + "_m5"  # type: ignore[operator]
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         db = Database(make_url(postgres_server_url).set(database=name).render_as_string(False))
-        upgrade(db, MIGRATIONS, "0003")
+        upgrade(db, MIGRATIONS, "0004")
         _seed(db)
         upgrade(db, MIGRATIONS)
         _check(db)

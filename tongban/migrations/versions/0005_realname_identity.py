@@ -1,8 +1,8 @@
 """Real-name identity: TOTP secrets, passkeys, legal entities and their agents; wider
 document type column (``foreign_permanent_resident_id`` has 29 characters).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from store.base import UTCDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

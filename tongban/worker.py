@@ -1,0 +1,19 @@
+"""The outbox worker: every domain's handlers on one durable queue."""
+
+from __future__ import annotations
+
+from idp.provider import Provider
+from store.outbox import Outbox
+from store.outbox import OutboxWorker
+from tongban.runtime import Runtime
+
+
+def build_outbox(rt: Runtime) -> Outbox:
+    """The outbox with the handlers of every domain registered."""
+    return Provider(rt).outbox
+
+
+def start_worker(rt: Runtime) -> OutboxWorker:
+    worker = OutboxWorker(build_outbox(rt), interval=rt.settings.worker.interval)
+    worker.start()
+    return worker
