@@ -149,7 +149,7 @@ def register_account() -> HTTPResponse:
     if not registration.phone_verified:
         return redirect(url_for("account.register", interaction=wait.id or None), 303)
     form = {k: request.form.get(k, "") for k in ("username", "name", "id_type", "id_number")}
-    context = {
+    context: dict[str, Any] = {
         "interaction": wait.id,
         "masked_phone": registration.masked_phone,
         "document_types": DOCUMENT_TYPES,
@@ -216,7 +216,7 @@ def realname() -> HTTPResponse:
     form = {k: request.form.get(k, "") for k in ("name", "id_type", "id_number")}
     if not form["name"]:
         form["name"] = person.name
-    context = {
+    context: dict[str, Any] = {
         "interaction": wait.id,
         "person": person,
         "document_types": DOCUMENT_TYPES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -91,7 +92,7 @@ def sms() -> HTTPResponse:
     return finish_login(result, wait.id, next_path=safe_next(request.form.get("next")))
 
 
-def _sms_page(interaction: str, status: int, **context: object) -> HTTPResponse:
+def _sms_page(interaction: str, status: int, **context: Any) -> HTTPResponse:
     phone = context.pop("phone", "")
     return page(
         "idp/login_sms.html",
@@ -209,7 +210,7 @@ def certificate_tls() -> HTTPResponse:
     return _certificate_login(verified.entity.id, verified.entity.legal_representative_id, wait.id)
 
 
-def _certificate_page(interaction: str, status: int, **context: object) -> HTTPResponse:
+def _certificate_page(interaction: str, status: int, **context: Any) -> HTTPResponse:
     p = provider()
     challenge = p.certificates.challenge(now=utcnow())
     return page(
