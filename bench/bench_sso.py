@@ -27,26 +27,27 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_oidc  # noqa: E402
-from _timing import table  # noqa: E402
+import bench_oidc
+from _timing import table
 
-from config.load import load  # noqa: E402
-from idp.acr import acr_for  # noqa: E402
-from idp.clients import ClientMetadata  # noqa: E402
-from idp.provider import Provider  # noqa: E402
-from keys.master import generate_master_key  # noqa: E402
-from tongban.runtime import build_runtime  # noqa: E402
+from config.load import load
+from idp.acr import acr_for
+from idp.clients import ClientMetadata
+from idp.provider import Provider
+from keys.master import generate_master_key
+from tongban.runtime import build_runtime
 
 FAN_OUT = 10
 
 
 class Receiver(BaseHTTPRequestHandler):
-    arrivals: list[float] = []
+    arrivals: ClassVar[list[float]] = []
     lock = threading.Lock()
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with Receiver.lock:
             Receiver.arrivals.append(time.perf_counter())
@@ -69,9 +70,17 @@ def fan_out(env: dict[str, str], single: int, bulk: int) -> tuple[float, float, 
     now = datetime.now(UTC)
     clients = []
     for i in range(FAN_OUT):
-        client, _ = provider.clients.create("bench", ClientMetadata(
-            name=f"rp{i}", redirect_uris=(f"https://rp{i}.example/cb",),
-            backchannel_logout_uri=f"{url}/{i}"), now=now, actor="bench", client_id=f"fan-{i}")
+        client, _ = provider.clients.create(
+            "bench",
+            ClientMetadata(
+                name=f"rp{i}",
+                redirect_uris=(f"https://rp{i}.example/cb",),
+                backchannel_logout_uri=f"{url}/{i}",
+            ),
+            now=now,
+            actor="bench",
+            client_id=f"fan-{i}",
+        )
         clients.append(client.client_id)
     person = provider.accounts.by_username("bench")
 
@@ -81,9 +90,12 @@ def fan_out(env: dict[str, str], single: int, bulk: int) -> tuple[float, float, 
             session = provider.note_client(session, client_id)
         return session
 
-    worker = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "tongban", "worker"],
-                              env={**os.environ, **env, "TONGBAN_WORKER__INTERVAL": "0.02"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, "-m", "tongban", "worker"],
+        env={**os.environ, **env, "TONGBAN_WORKER__INTERVAL": "0.02"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(2)
         latencies = []
@@ -123,14 +135,34 @@ def main() -> None:
         raw = bench_oidc.raw_es256_rate()
         rate, median_ms, p90_ms = fan_out(env, single=20, bulk=50)
     print("Single sign-on (server on CPU 0, wrk on CPU 1)")
-    print(table(["backend", "conns", "SSO hops/s", "raw ES256 sign/s", "hop signatures of raw"],
-                [[r[0], r[1], r[3], r[4], r[6]] for r in hop_rows]))
+    print(
+        table(
+            ["backend", "conns", "SSO hops/s", "raw ES256 sign/s", "hop signatures of raw"],
+            [[r[0], r[1], r[3], r[4], r[6]] for r in hop_rows],
+        )
+    )
     print()
     print(f"Logout fan-out to {FAN_OUT} systems (worker on CPU 0, receivers on CPU 1)")
-    print(table(["notices/s (bulk)", "logout → 10th notice, median", "p90", "raw ES256 sign/s",
-                 "notices of raw"],
-                [[f"{rate:,.0f}", f"{median_ms:.0f} ms", f"{p90_ms:.0f} ms", f"{raw:,.0f}",
-                  f"{rate / raw:.1%}"]]))
+    print(
+        table(
+            [
+                "notices/s (bulk)",
+                "logout → 10th notice, median",
+                "p90",
+                "raw ES256 sign/s",
+                "notices of raw",
+            ],
+            [
+                [
+                    f"{rate:,.0f}",
+                    f"{median_ms:.0f} ms",
+                    f"{p90_ms:.0f} ms",
+                    f"{raw:,.0f}",
+                    f"{rate / raw:.1%}",
+                ]
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import os
+import re
 import stat
 import tomllib
 import types
@@ -124,6 +126,8 @@ def validate(settings: Settings) -> None:
     _check_range("idp.interaction_seconds", idp.interaction_seconds, 60, 3600)
     _check_range("idp.argon2_memory_kib", idp.argon2_memory_kib, 19456, 4 * 1024 * 1024)
     _check_range("idp.argon2_iterations", idp.argon2_iterations, 1, 20)
+    _check_range("idp.argon2_concurrency", idp.argon2_concurrency, 1, 256)
+    _validate_authn(settings)
     if not 0.05 <= settings.worker.interval <= 3600:
         raise ConfigError("worker.interval: must be 0.05 to 3600 seconds")
     longest = max(idp.access_token_seconds, idp.id_token_seconds)
@@ -132,6 +136,69 @@ def validate(settings: Settings) -> None:
             f"keys.retired_publish_seconds ({settings.keys.retired_publish_seconds}) must be at "
             f"least the longest token lifetime ({longest} s), or rotation breaks tokens in use"
         )
+
+
+def _validate_authn(settings: Settings) -> None:
+    sms, registry, authn, certs = (
+        settings.sms,
+        settings.registry,
+        settings.authn,
+        settings.certificates,
+    )
+    if sms.kind == "http":
+        _check_url("sms.url", sms.url, ("http", "https"))
+        if not sms.account:
+            raise ConfigError("sms.account: required when sms.kind is http")
+        if len(sms.secret) < 16:
+            raise ConfigError("sms.secret: at least 16 characters when sms.kind is http")
+    _check_seconds("sms.timeout", sms.timeout)
+    _check_range("sms.retries", sms.retries, 0, 5)
+    if registry.kind == "http":
+        _check_url("registry.url", registry.url, ("http", "https"))
+        if not registry.client_id:
+            raise ConfigError("registry.client_id: required when registry.kind is http")
+        if len(registry.secret) < 16:
+            raise ConfigError("registry.secret: at least 16 characters when registry.kind is http")
+    _check_seconds("registry.timeout", registry.timeout)
+    _check_range("registry.retries", registry.retries, 0, 5)
+    _check_range("authn.otp_seconds", authn.otp_seconds, 60, 1800)
+    _check_range("authn.otp_attempts", authn.otp_attempts, 1, 10)
+    _check_range("authn.otp_per_phone_hour", authn.otp_per_phone_hour, 1, 100)
+    _check_range("authn.otp_per_address_hour", authn.otp_per_address_hour, 1, 100_000)
+    _check_range("authn.free_failures_pair", authn.free_failures_pair, 1, 100)
+    _check_range("authn.free_failures_account", authn.free_failures_account, 1, 1000)
+    _check_range("authn.free_failures_address", authn.free_failures_address, 1, 100_000)
+    _check_range("authn.lockout_max_seconds", authn.lockout_max_seconds, 1, 86400)
+    _check_range("authn.failure_window_seconds", authn.failure_window_seconds, 60, 7 * 86400)
+    if authn.webauthn_rp_id and not re.fullmatch(r"[a-z0-9.-]{1,253}", authn.webauthn_rp_id):
+        raise ConfigError("authn.webauthn_rp_id: a lower-case host name, without scheme or port")
+    _check_seconds("certificates.crl_timeout", certs.crl_timeout)
+    _check_range("certificates.crl_cache_seconds", certs.crl_cache_seconds, 0, 7 * 86400)
+    _check_range("certificates.challenge_seconds", certs.challenge_seconds, 30, 3600)
+    if certs.proxy_header:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", certs.proxy_header):
+            raise ConfigError("certificates.proxy_header: a header name (letters, digits, '-')")
+        if not certs.proxy_addresses.strip():
+            raise ConfigError(
+                "certificates.proxy_addresses: required with proxy_header, or anyone could "
+                "forge the header"
+            )
+    proxy_networks(certs.proxy_addresses)
+
+
+def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of ``certificates.proxy_addresses``; ConfigError naming a bad one."""
+    networks = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"certificates.proxy_addresses: {item.strip()!r} is not an address or network"
+            ) from None
+    return tuple(networks)
 
 
 def guard_production(
@@ -144,6 +211,17 @@ def guard_production(
         raise ProductionGuardError(
             "secret_key: production requires a random secret of at least 32 characters"
         )
+    if settings.sms.kind == "dev":
+        raise ProductionGuardError(
+            "sms.kind: production must not use the development outbox; set sms.kind to "
+            '"http" (or "off")'
+        )
+    for key, kind, url in (
+        ("sms.url", settings.sms.kind, settings.sms.url),
+        ("registry.url", settings.registry.kind, settings.registry.url),
+    ):
+        if kind == "http" and urlsplit(url).scheme != "https":
+            raise ProductionGuardError(f"{key}: production requires https")
     if not environ.get("TONGBAN_MASTER_KEY"):
         _guard_private_file("keys.master_key_file", settings.master_key_path, missing_ok=False)
     if config_file is not None:
@@ -168,6 +246,11 @@ def _check_url(key: str, value: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(value)
     if parts.scheme not in schemes or (parts.scheme != "unix" and not parts.netloc):
         raise ConfigError(f"{key}: {value!r} is not a {'/'.join(schemes)} URL")
+
+
+def _check_seconds(key: str, value: float) -> None:
+    if not 0 < value <= 60:
+        raise ConfigError(f"{key}: must be more than 0 and at most 60 seconds")
 
 
 def _check_range(key: str, value: int, low: int, high: int) -> None:

@@ -20,6 +20,8 @@ Mode = Literal["development", "production"]
 LogFormat = Literal["json", "text"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Algorithm = Literal["ES256", "RS256", "EdDSA"]
+SMSKind = Literal["dev", "http", "off"]
+RegistryKind = Literal["local", "http"]
 
 
 def doc(text: str, default: Any, *, secret: bool = False) -> Any:
@@ -122,10 +124,111 @@ class IdpSettings:
         "Argon2id memory per password hash, KiB (OWASP minimum 19456 = 19 MiB).", 19456
     )
     argon2_iterations: int = doc("Argon2id passes (OWASP minimum 2 at 19 MiB).", 2)
+    argon2_concurrency: int = doc(
+        "Password hashes a worker process computes at once (others queue): its cores. More "
+        "only makes the memory-hard hashes evict each other from the CPU caches.",
+        1,
+    )
     registration: Literal["closed", "initial_access_token"] = doc(
         "Dynamic Client Registration (RFC 7591): `closed`, or open to holders of an "
         "initial access token from `tongban client registration-token`.",
         "initial_access_token",
+    )
+
+
+@dataclass(frozen=True)
+class SMSSettings:
+    kind: SMSKind = doc(
+        "`dev` keeps texts in an outbox shown at `/dev/sms` (development mode only), `http` "
+        "sends them through the gateway below, `off` disables SMS codes (no self-registration, "
+        "no SMS login). Production refuses `dev`.",
+        "dev",
+    )
+    url: str = doc(
+        "URL the `http` gateway adapter POSTs each signed message to (https in production).",
+        "",
+    )
+    account: str = doc("Account (client) id the SMS gateway issued to Tongban.", "")
+    secret: str = doc(
+        "Shared secret that signs requests to the SMS gateway (HMAC-SHA256).", "", secret=True
+    )
+    timeout: float = doc("Seconds to wait for the SMS gateway per attempt.", 5.0)
+    retries: int = doc("Extra attempts after a timeout or a 5xx from the SMS gateway.", 2)
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    kind: RegistryKind = doc(
+        "Real-name registry: `local` (tables loaded by `tongban registry import`) or `http` "
+        "(the verification service of `docs/registry-http-contract.md`).",
+        "local",
+    )
+    url: str = doc("Base URL of the `http` registry (https in production).", "")
+    client_id: str = doc("Client id the `http` registry issued to Tongban.", "")
+    secret: str = doc("Shared secret that signs requests to the `http` registry.", "", secret=True)
+    timeout: float = doc("Seconds to wait for the `http` registry per attempt.", 3.0)
+    retries: int = doc("Extra attempts after a timeout or a 5xx from the `http` registry.", 1)
+
+
+@dataclass(frozen=True)
+class AuthnSettings:
+    self_registration: bool = doc(
+        "Citizens may register themselves at `/register` (phone + SMS code).", True
+    )
+    otp_seconds: int = doc("Lifetime of an SMS code.", 300)
+    otp_attempts: int = doc("Wrong tries after which an SMS code is void.", 5)
+    otp_per_phone_hour: int = doc("SMS codes one number may receive per hour.", 5)
+    otp_per_address_hour: int = doc("SMS codes one client address may request per hour.", 20)
+    free_failures_pair: int = doc(
+        "Failed logins for one login name from one address before delays start.", 5
+    )
+    free_failures_account: int = doc(
+        "Failed logins for one login name from anywhere before delays start.", 10
+    )
+    free_failures_address: int = doc(
+        "Failed logins from one address, any name, before delays start.", 50
+    )
+    lockout_max_seconds: int = doc(
+        "Longest delay a run of failures can impose (the back-off doubles up to this cap, so "
+        "nobody can be locked out for good).",
+        900,
+    )
+    failure_window_seconds: int = doc(
+        "Failed logins are forgotten this long after the first.", 86400
+    )
+    webauthn_rp_id: str = doc(
+        "WebAuthn relying party id for passkeys: the issuer's host name when empty. Browsers "
+        "refuse passkeys on an IP-address origin: develop on `http://localhost:8000`.",
+        "",
+    )
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    roots_file: str = doc(
+        "PEM file of the enterprise CA certificates trusted for certificate login (roots, and "
+        "intermediates a proxy does not forward), relative to `data_dir`. Empty: certificate "
+        "login is off.",
+        "",
+    )
+    check_crl: bool = doc(
+        "Check revocation with the CRL at each certificate's distribution point; a CA that "
+        "publishes one must answer, or the login is refused.",
+        True,
+    )
+    crl_timeout: float = doc("Seconds to wait for a CRL download.", 5.0)
+    crl_cache_seconds: int = doc(
+        "Longest time a downloaded CRL is reused (never past its nextUpdate).", 3600
+    )
+    challenge_seconds: int = doc("Lifetime of a certificate login challenge.", 300)
+    proxy_header: str = doc(
+        "Request header in which a TLS-terminating reverse proxy forwards the client "
+        "certificate (URL-encoded PEM, nginx `$ssl_client_escaped_cert`). Empty: not accepted.",
+        "",
+    )
+    proxy_addresses: str = doc(
+        "Comma-separated addresses or networks of the proxies trusted to set `proxy_header`.",
+        "",
     )
 
 
@@ -180,6 +283,20 @@ class Settings:
     idp: IdpSettings = field(
         default_factory=IdpSettings, metadata={"doc": "The OpenID Connect provider."}
     )
+    sms: SMSSettings = field(
+        default_factory=SMSSettings, metadata={"doc": "The SMS gateway for one-time codes."}
+    )
+    registry: RegistrySettings = field(
+        default_factory=RegistrySettings, metadata={"doc": "The real-name registry."}
+    )
+    authn: AuthnSettings = field(
+        default_factory=AuthnSettings,
+        metadata={"doc": "Registration, one-time codes, login throttling, passkeys."},
+    )
+    certificates: CertificateSettings = field(
+        default_factory=CertificateSettings,
+        metadata={"doc": "Enterprise digital certificate login."},
+    )
     worker: WorkerSettings = field(
         default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}
     )
@@ -195,6 +312,13 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{(self.data_dir / 'tongban.sqlite3').resolve()}"
+
+    @property
+    def certificate_roots_path(self) -> Path | None:
+        if not self.certificates.roots_file:
+            return None
+        path = Path(self.certificates.roots_file)
+        return path if path.is_absolute() else self.data_dir / path
 
     @property
     def master_key_path(self) -> Path:

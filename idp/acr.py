@@ -6,7 +6,12 @@
 | ``urn:tongban:loa:2`` | real name verified against an authoritative registry |
 | ``urn:tongban:loa:3`` | level 2, and a phishing-resistant or certificate-based authenticator in this login |
 
-``amr`` values follow RFC 8176 (``pwd``, ``otp``, ``sms``, ``hwk``, ``swk``, ``mfa``...).
+``amr`` values follow RFC 8176 (``pwd``, ``otp``, ``sms``, ``hwk``, ``swk``, ``mfa``...),
+plus ``x509`` for an enterprise digital certificate. A passkey is ``hwk`` when it is
+bound to one device and ``swk`` when it may be synced; both are phishing-resistant.
+
+An account's own level is 1 or 2 (:attr:`idp.accounts.Person.loa`); level 3 is a
+property of a login, never of an account.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ PREFIX: Final = "urn:tongban:loa:"
 LEVELS: Final = {1: f"{PREFIX}1", 2: f"{PREFIX}2", 3: f"{PREFIX}3"}
 SUPPORTED: Final = tuple(LEVELS.values())
 #: The highest level each authentication method can give on its own.
-METHOD_CEILING: Final = {"pwd": 2, "otp": 2, "sms": 2, "hwk": 3, "swk": 2, "x509": 3}
+METHOD_CEILING: Final = {"pwd": 2, "otp": 2, "sms": 2, "hwk": 3, "swk": 3, "x509": 3}
+#: Methods that are phishing-resistant or certificate-based: they lift level 2 to 3.
+STRONG_METHODS: Final = frozenset(m for m, level in METHOD_CEILING.items() if level == 3)
 
 
 def level_of(acr: str | None) -> int:
@@ -31,9 +38,17 @@ def level_of(acr: str | None) -> int:
 
 
 def acr_for(account_loa: int, amr: Iterable[str]) -> str:
-    """The level a login reaches: the account's, capped by the strongest method used."""
-    ceiling = max((METHOD_CEILING.get(method, 1) for method in amr), default=1)
-    return LEVELS[max(1, min(account_loa, ceiling, 3))]
+    """The level a login reaches.
+
+    The account's level (1 or 2), capped by the strongest method used; a level-2
+    account that used a phishing-resistant or certificate-based method reaches 3.
+    """
+    methods = set(amr)
+    ceiling = max((METHOD_CEILING.get(method, 1) for method in methods), default=1)
+    level = max(1, min(account_loa, 2, ceiling))
+    if level == 2 and methods & STRONG_METHODS:
+        level = 3
+    return LEVELS[level]
 
 
 def required_level(acr_values: Iterable[str]) -> int:

@@ -104,17 +104,18 @@ def parse_claims_request(raw: str | None) -> ClaimsRequest:
 
 @dataclass(frozen=True)
 class PersonClaims:
-    """Claim values of one person, resolved lazily by scope (issue 4 adds its sources)."""
+    """Claim values of one person. Values that cost a decryption or a query are given as
+    callables, resolved only when a granted scope releases them."""
 
     name: str
     loa: int
     realname_verified: bool
     id_type: str | None
-    id_number_masked: str | None
+    id_number_masked: str | Callable[[], str | None] | None = None
     id_number: Callable[[], str | None] = field(default=lambda: None)
     phone_number: Callable[[], str | None] = field(default=lambda: None)
     phone_number_verified: bool = False
-    entity: dict[str, Any] | None = None
+    entity: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None
 
 
 def release(
@@ -136,6 +137,5 @@ def release(
 def _value(person: PersonClaims, name: str) -> Any:
     if name == "legal_name":
         return person.name if person.realname_verified else None
-    if name in ("id_number", "phone_number"):
-        return getattr(person, name)()
-    return getattr(person, name)
+    value = getattr(person, name)
+    return value() if callable(value) else value

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from config.settings import Settings
 from keys.keystore import KeyStore
+from keys.pii import PersonalDataCipher
 from store.db import Database
 from store.ephemeral import EphemeralStore
 
@@ -26,3 +27,6 @@ class IdpDeps(Protocol):
 
     @property
     def keys(self) -> KeyStore: ...
+
+    @property
+    def pii(self) -> PersonalDataCipher: ...

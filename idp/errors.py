@@ -3,13 +3,20 @@
 ::
 
     IdpError
-    ├── NotFound               (404) DepartmentNotFound, ClientNotFound, PersonNotFound
+    ├── NotFound               (404) DepartmentNotFound, ClientNotFound, PersonNotFound,
+    │                                EntityNotFound
     ├── InvalidInput           (400, shown) a value the caller gave is not acceptable
     │   ├── InvalidClientMetadata   RFC 7591 §3.2.2 invalid_client_metadata
-    │   └── InvalidRedirectURI      RFC 7591 §3.2.2 invalid_redirect_uri
+    │   ├── InvalidRedirectURI      RFC 7591 §3.2.2 invalid_redirect_uri
+    │   ├── RealNameMismatch        the registry does not confirm the name and number
+    │   └── EntityMismatch          the registry does not confirm the entity or its head
+    ├── NotAllowed             (403, shown) the person may not do this (e.g. appoint agents
+    │                                of an entity they do not represent)
     ├── Conflict               (409, shown) the name, username or code is taken
-    └── LoginFailed            (401) wrong username or password, or a disabled account:
-                                     one message for all, so nothing is revealed
+    │   └── UsernameTaken, PhoneTaken, IdNumberTaken
+    ├── LoginFailed            (401) wrong username or password, or a disabled account:
+    │                                one message for all, so nothing is revealed
+    └── CertificateRejected    (401, shown) an enterprise certificate login failed
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ class PersonNotFound(NotFound):
     code = "person_not_found"
 
 
+class EntityNotFound(NotFound):
+    code = "entity_not_found"
+
+
 class InvalidInput(IdpError):
     code = "invalid_input"
     http_status = 400
@@ -53,12 +64,50 @@ class InvalidRedirectURI(InvalidInput):
     code = "invalid_redirect_uri"
 
 
+class RealNameMismatch(InvalidInput):
+    """The registry did not confirm this name with this document. Whether the number is
+    unknown or the name differs is not told apart to the person (audit trail only)."""
+
+    code = "realname_mismatch"
+
+
+class EntityMismatch(InvalidInput):
+    code = "entity_mismatch"
+
+
+class NotAllowed(IdpError):
+    code = "not_allowed"
+    http_status = 403
+    expose = True
+
+
 class Conflict(IdpError):
     code = "conflict"
     http_status = 409
     expose = True
 
 
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class PhoneTaken(Conflict):
+    code = "phone_taken"
+
+
+class IdNumberTaken(Conflict):
+    code = "id_number_taken"
+
+
 class LoginFailed(IdpError):
     code = "login_failed"
     http_status = 401
+
+
+class CertificateRejected(IdpError):
+    """The certificate, its chain, its revocation status or the signed challenge failed;
+    the message says which, ``detail`` says more for the log."""
+
+    code = "certificate_rejected"
+    http_status = 401
+    expose = True

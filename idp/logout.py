@@ -82,8 +82,10 @@ class Logouts:
         clients = [c for c in (self._clients.find(cid) for cid in session.clients) if c]
         # Subjects first, outside the transaction: looking one up may open a transaction
         # of its own, and on SQLite a second writer in this thread waits for the first.
-        subs = {c.client_id: self._subjects.sub_for(c.sector, session.person_id, now=now)
-                for c in clients}
+        subs = {
+            c.client_id: self._subjects.sub_for(c.sector, session.person_id, now=now)
+            for c in clients
+        }
         front: list[FrontChannelNotice] = []
         with self._db.transaction() as tx:
             self._log.close(tx, session.public_id, reason=reason, now=now)

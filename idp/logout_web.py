@@ -31,11 +31,11 @@ def _provider() -> Provider:
 
 @bp.route("/logout", methods=["GET", "POST"])
 def end_session() -> HTTPResponse:
-    # idp.web registers this blueprint, so its helpers are imported here, not at the top.
-    from idp.web import SESSION_COOKIE
-    from idp.web import _browser_session
-    from idp.web import _csrf_ok
-    from idp.web import _page
+    # idp.web registers this blueprint, so the page helpers are imported here, not at the top.
+    from idp.webkit import SESSION_COOKIE
+    from idp.webkit import browser_session as _browser_session
+    from idp.webkit import csrf_ok as _csrf_ok
+    from idp.webkit import page as _page
 
     p = _provider()
     params = request.args if request.method == "GET" else request.form

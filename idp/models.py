@@ -1,5 +1,6 @@
-"""The identity provider's tables: departments, clients, persons, subjects, consents,
-refresh tokens, revoked grants and registration tokens."""
+"""The identity provider's tables: departments, clients, persons and their passkeys,
+legal entities and their agents, subjects, consents, refresh tokens, revoked grants and
+registration tokens."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ class PersonRecord(Base):
     username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(100), nullable=False)
-    id_type: Mapped[str | None] = mapped_column(String(16))
+    id_type: Mapped[str | None] = mapped_column(String(32))
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_hash: Mapped[str | None] = mapped_column(String(100), unique=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -91,9 +92,64 @@ class PersonRecord(Base):
     #: Level of assurance of the account: 1 self-asserted, 2 real name verified.
     loa: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     realname_verified_at: Mapped[datetime | None]
+    #: The TOTP shared secret (second factor), encrypted like the numbers above.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class PasskeyRecord(Base):
+    """A WebAuthn credential (passkey) of a person: its public key and signature counter."""
+
+    __tablename__ = "passkeys"
+
+    #: The credential id, base64url (at most 1023 bytes, WebAuthn §5.1).
+    credential_id: Mapped[str] = mapped_column(String(1400), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sign_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: Whether the credential may be synced to other devices (the BE flag): ``swk``, else ``hwk``.
+    backup_eligible: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    transports: Mapped[list[str]] = mapped_column(nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_used_at: Mapped[datetime | None]
+
+
+class EntityRecord(Base):
+    """A legal entity or other organization (法人 / 其他组织), registered by its legal
+    representative after the entity registry confirmed them."""
+
+    __tablename__ = "entities"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    legal_representative_id: Mapped[str] = mapped_column(
+        ForeignKey("persons.id"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    #: Which registry confirmed the entity and its representative, and when.
+    verified_by: Mapped[str] = mapped_column(String(16), nullable=False)
+    verified_at: Mapped[datetime] = mapped_column(nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class AgentRecord(Base):
+    """An agent (经办人) appointed to act for an entity within scopes until an expiry."""
+
+    __tablename__ = "entity_agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), nullable=False, index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    scopes: Mapped[list[str]] = mapped_column(nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    appointed_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    revoked_at: Mapped[datetime | None]
 
 
 class SubjectRecord(Base):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Mapped
@@ -83,18 +84,20 @@ class SessionLog:
         user_agent: str | None,
         now: datetime,
     ) -> None:
-        with self._db.transaction() as tx:
-            tx.add(
-                LoginSessionRecord(
-                    public_id=public_id,
-                    person_id=person_id,
-                    started_at=now,
-                    acr=acr,
-                    amr=list(amr),
-                    network=coarse_network(address),
-                    user_agent=(user_agent or "")[:200] or None,
-                    clients=[],
-                )
+        # Every login writes one: a Core insert, without an ORM unit of work.
+        with self._db.connection() as conn:
+            conn.execute(
+                _INSERT,
+                {
+                    "public_id": public_id,
+                    "person_id": person_id,
+                    "started_at": now,
+                    "acr": acr,
+                    "amr": list(amr),
+                    "network": coarse_network(address),
+                    "user_agent": (user_agent or "")[:200] or None,
+                    "clients": [],
+                },
             )
 
     def client_used(self, public_id: str, client_id: str) -> None:
@@ -143,3 +146,6 @@ class SessionLog:
                 )
                 for r in rows.scalars()
             ]
+
+
+_INSERT = insert(LoginSessionRecord)

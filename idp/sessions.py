@@ -1,7 +1,8 @@
 """Browser sessions at the provider, in the ephemeral store (Redis in production).
 
-A session records who logged in, when (``auth_time``), how (``acr``, ``amr``) and
-which clients received tokens in it. It ends after ``idp.session_idle_seconds``
+A session records who logged in, when (``auth_time``), how (``acr``, ``amr``), for
+which legal entity they act (``acting_for``, chosen after login) and which clients
+received tokens in it. It ends after ``idp.session_idle_seconds``
 unused or ``idp.session_max_seconds`` after login. Every login makes a new session
 id, so an id planted before login is worth nothing (no fixation).
 """
@@ -39,6 +40,8 @@ class BrowserSession:
     created_at: int
     last_seen: int
     clients: tuple[str, ...] = field(default=())
+    #: The id of the entity the person chose to act for; None: for themselves.
+    acting_for: str | None = None
 
 
 class Sessions:
@@ -110,6 +113,25 @@ class Sessions:
         if client_id in session.clients:
             return session
         updated = replace(session, clients=(*session.clients, client_id), last_seen=now)
+        self._save(updated, now)
+        return updated
+
+    def update(
+        self,
+        session: BrowserSession,
+        *,
+        now: int,
+        acr: str | None = None,
+        acting_for: str | bool | None = False,
+    ) -> BrowserSession:
+        """Change the level (after real-name verification) or the entity acted for
+        (``acting_for=None`` means the person themselves; ``False`` leaves it)."""
+        changes: dict[str, object] = {"last_seen": now}
+        if acr is not None:
+            changes["acr"] = acr
+        if acting_for is not False:
+            changes["acting_for"] = acting_for
+        updated = replace(session, **changes)  # type: ignore[arg-type]
         self._save(updated, now)
         return updated
 

@@ -8,51 +8,51 @@ managers and automated clients understand.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
 from typing import Any
-from typing import Final
-from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Blueprint
 from flask import Flask
 from flask import Response
-from flask import current_app
 from flask import g
 from flask import json
 from flask import redirect
-from flask import render_template
 from flask import request
 from flask import url_for
-from flask_wtf.csrf import generate_csrf
-from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response as HTTPResponse
-from wtforms import ValidationError
 
-from idp.departments import get_department
+from idp.authn.errors import LoginThrottled
 from idp.deps import IdpDeps
-from idp.errors import DepartmentNotFound
 from idp.errors import LoginFailed
 from idp.oauth import registration
 from idp.oauth import request_params
 from idp.oauth.authorize import AuthorizationFlow
 from idp.oauth.authorize import ErrorPage
-from idp.oauth.authorize import FormPost
-from idp.oauth.authorize import Outcome
-from idp.oauth.authorize import RedirectTo
 from idp.oauth.authorize import ShowConsent
-from idp.oauth.authorize import ShowLogin
-from idp.oauth.authorize import ShowSelectAccount
 from idp.oauth.discovery import metadata_bytes
 from idp.oauth.grants import ALL_CLIENT_AUTH
 from idp.oauth.server import OAuthServer
 from idp.oauth.server import ParamsRequest
 from idp.oauth.userinfo import userinfo as userinfo_response
 from idp.provider import Provider
-from idp.sessions import BrowserSession
+from idp.webkit import NO_STORE
+from idp.webkit import IdpState
+from idp.webkit import Waiting
+from idp.webkit import browser_session
+from idp.webkit import client_address
+from idp.webkit import csrf_ok
+from idp.webkit import department_name
+from idp.webkit import error_text
+from idp.webkit import finish_login
+from idp.webkit import page
+from idp.webkit import provider
+from idp.webkit import render
+from idp.webkit import safe_next
+from idp.webkit import state
+from idp.webkit import tr
+from idp.webkit import utcnow
+from idp.webkit import waiting
 
 bp = Blueprint(
     "idp",
@@ -61,22 +61,13 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/idp-static",
 )
-SESSION_COOKIE: Final = "tb_sid"
-#: Read by the composition root's security headers (tongban.security) to widen form-action.
-FORM_TARGETS_HEADER: Final = "X-Tongban-Form-Targets"
-NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-@dataclass
-class IdpState:
-    provider: Provider
-    server: OAuthServer
-    flow: AuthorizationFlow
-    discovery: bytes
-    oauth_metadata: bytes
 
 
 def init_app(app: Flask, deps: IdpDeps) -> None:
+    from idp import logout_web
+    from idp import web_account
+    from idp import web_login
+
     provider = Provider(deps)
     server = OAuthServer(provider)
     registration_open = provider.settings.idp.registration != "closed"
@@ -85,18 +76,9 @@ def init_app(app: Flask, deps: IdpDeps) -> None:
         provider, server, AuthorizationFlow(server), document, document
     )
     app.register_blueprint(bp)
-    from idp import logout_web
-
+    app.register_blueprint(web_login.bp)
+    app.register_blueprint(web_account.bp)
     app.register_blueprint(logout_web.bp)
-
-
-def state() -> IdpState:
-    found: IdpState = current_app.extensions["idp"]
-    return found
-
-
-def provider() -> Provider:
-    return state().provider
 
 
 # -- discovery and keys -------------------------------------------------------------------------
@@ -130,121 +112,119 @@ def jwks() -> HTTPResponse:
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize() -> HTTPResponse:
     params = request.args if request.method == "GET" else request.form
-    return _render(state().flow.start(params, _browser_session()))
+    _follow_entity_hint(params.get("entity_hint"))
+    return render(state().flow.start(params, browser_session()))
 
 
 @bp.get("/authorize/resume")
 def authorize_resume() -> HTTPResponse:
-    return _render(state().flow.resume(request.args.get("interaction", ""), _browser_session()))
+    return render(state().flow.resume(request.args.get("interaction", ""), browser_session()))
+
+
+def _follow_entity_hint(hint: str | None) -> None:
+    """A client's ``entity_hint`` (a credit code) switches a live session to act for that
+    entity when the person may; otherwise the hint is ignored (the choice stays)."""
+    session = browser_session()
+    if not hint or session is None or len(hint) > 40:
+        return
+    p = provider()
+    entity = p.entities.find(hint)
+    if entity is None or entity.id == session.acting_for:
+        return
+    if p.entities.role_for(session.person_id, entity.id, now=utcnow()) is None:
+        return
+    g.idp_session = p.sessions.update(session, now=int(time.time()), acting_for=entity.id)
+
+
+def login_page(wait: Waiting, http_status: int, **context: Any) -> HTTPResponse:
+    """The login page, offering the methods that can reach the level the client needs."""
+    p = provider()
+    level = wait.required_level
+    context.setdefault("username", str(wait.params.get("login_hint", "")))
+    return page(
+        "idp/login.html",
+        http_status,
+        interaction=wait.id,
+        client=wait.client,
+        department=department_name(wait.client),
+        required_level=level,
+        weak_methods=level < 3,
+        sms=p.logins.sms_enabled and level < 3,
+        certificate=p.certificates.enabled,
+        certificate_tls=p.certificates.proxy_enabled,
+        register=p.registrations is not None,
+        next=safe_next(request.values.get("next")) or "",
+        **context,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> HTTPResponse:
-    interaction_id = request.values.get("interaction", "")
-    waiting = state().flow.interaction(interaction_id) if interaction_id else None
-    client = provider().clients.find(waiting.client_id) if waiting else None
-    hint = request.args.get("login_hint") or (
-        waiting.multidict.get("login_hint") if waiting else None
-    )
+    wait = waiting()
     if request.method == "GET":
-        return _page(
-            "idp/login.html",
-            200,
-            interaction=interaction_id if waiting else "",
-            client=client,
-            department=_department_name(client),
-            username=hint or "",
-            next=request.args.get("next", ""),
-        )
-    if not _csrf_ok():
-        return _page(
-            "idp/login.html",
-            400,
-            interaction=interaction_id if waiting else "",
-            client=client,
-            department=_department_name(client),
-            error="login.csrf",
-            username=request.form.get("username", ""),
-        )
-    p = provider()
+        return login_page(wait, 200)
+    typed = request.form.get("username", "")
+    if not csrf_ok():
+        return login_page(wait, 400, error=tr("login.csrf"), username=typed)
+    if wait.required_level >= 3:
+        return login_page(wait, 400, error=tr("login.need_strong"), username=typed)
     try:
-        person = p.accounts.authenticate(
-            request.form.get("username", ""),
-            request.form.get("password", ""),
-            now=datetime.now(UTC),
+        result = provider().logins.password(
+            typed, request.form.get("password", ""), address=client_address(), now=utcnow()
         )
+    except LoginThrottled as exc:
+        response = login_page(wait, 429, error=error_text(exc), username=typed)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except LoginFailed:
-        return _page(
-            "idp/login.html",
-            401,
-            interaction=interaction_id if waiting else "",
-            client=client,
-            department=_department_name(client),
-            error="login.failed",
-            username=request.form.get("username", ""),
-        )
-    from idp.acr import acr_for
-
-    session = p.start_session(
-        person.id,
-        acr=acr_for(person.loa, ("pwd",)),
-        amr=("pwd",),
-        address=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
-        previous=_browser_session(),
-    )
-    if waiting:
-        response = _render(state().flow.resume(interaction_id, session, after="login"))
-    else:
-        response = redirect(_local_next(request.form.get("next")), 303)
-    _set_session_cookie(response, session)
-    return response
+        return login_page(wait, 401, error=tr("login.failed"), username=typed)
+    return finish_login(result, wait.id, next_path=safe_next(request.form.get("next")))
 
 
 @bp.route("/login/account", methods=["GET", "POST"])
 def select_account() -> HTTPResponse:
     interaction_id = request.values.get("interaction", "")
-    session = _browser_session()
-    waiting = state().flow.interaction(interaction_id)
-    if waiting is None or session is None:
-        return _render(state().flow.resume(interaction_id, session))
+    session = browser_session()
+    pending = state().flow.interaction(interaction_id)
+    if pending is None or session is None:
+        return render(state().flow.resume(interaction_id, session))
     if request.method == "GET":
         person = provider().accounts.get(session.person_id)
-        client = provider().clients.find(waiting.client_id)
-        return _page(
+        client = provider().clients.find(pending.client_id)
+        return page(
             "idp/select_account.html", 200, interaction=interaction_id, person=person, client=client
         )
-    if not _csrf_ok():
-        return _render(ErrorPage(400, "csrf", "The page expired; please try again."))
+    if not csrf_ok():
+        return render(ErrorPage(400, "csrf", "The page expired; please try again."))
     if request.form.get("choice") == "other":
         return redirect(url_for("idp.login", interaction=interaction_id), 303)
-    return _render(state().flow.resume(interaction_id, session, after="account"))
+    return render(state().flow.resume(interaction_id, session, after="account"))
 
 
 @bp.route("/consent", methods=["GET", "POST"])
 def consent() -> HTTPResponse:
     interaction_id = request.values.get("interaction", "")
-    session = _browser_session()
-    waiting = state().flow.interaction(interaction_id)
-    if waiting is None or session is None:
-        return _render(state().flow.resume(interaction_id, session))
+    session = browser_session()
+    pending = state().flow.interaction(interaction_id)
+    if pending is None or session is None:
+        return render(state().flow.resume(interaction_id, session))
     if request.method == "GET":
         outcome = state().flow.resume(interaction_id, session)
         if isinstance(outcome, ShowConsent):
-            return _page(
+            return page(
                 "idp/consent.html",
                 200,
                 interaction=interaction_id,
                 client=outcome.client,
                 person=outcome.person,
                 scopes=outcome.scopes,
-                department=_department_name(outcome.client),
+                department=department_name(outcome.client),
             )
-        return _render(outcome)
-    if not _csrf_ok():
-        return _render(ErrorPage(400, "csrf", "The page expired; please try again."))
+        return render(outcome)
+    if not csrf_ok():
+        return render(ErrorPage(400, "csrf", "The page expired; please try again."))
     approve = request.form.get("decision") == "approve"
-    return _render(state().flow.resume(interaction_id, session, after="consent", approve=approve))
+    return render(state().flow.resume(interaction_id, session, after="consent", approve=approve))
 
 
 # -- protocol endpoints ---------------------------------------------------------------------------
@@ -341,118 +321,6 @@ def manage_client(client_id: str) -> HTTPResponse:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _render(outcome: Outcome) -> HTTPResponse:
-    if isinstance(outcome, RedirectTo):
-        response = redirect(outcome.location, 302)
-        response.headers.update(NO_STORE)
-        return response
-    if isinstance(outcome, FormPost):
-        return _page(
-            "idp/form_post.html",
-            200,
-            action=outcome.action,
-            fields=outcome.fields,
-            form_targets=[outcome.action],
-        )
-    if isinstance(outcome, ShowLogin):
-        return redirect(url_for("idp.login", interaction=outcome.interaction), 303)
-    if isinstance(outcome, ShowSelectAccount):
-        return redirect(url_for("idp.select_account", interaction=outcome.interaction), 303)
-    if isinstance(outcome, ShowConsent):
-        return redirect(url_for("idp.consent", interaction=outcome.interaction), 303)
-    # The person sees a plain explanation; the protocol error code is kept for support.
-    return _page(
-        "error.html",
-        outcome.status,
-        status=outcome.status,
-        detail=f"{outcome.description} ({outcome.error})",
-    )
-
-
-def _page(
-    template: str, http_status: int, *, form_targets: list[str] | None = None, **context: Any
-) -> HTTPResponse:
-    context.setdefault("csrf_token", generate_csrf())
-    response = Response(
-        render_template(template, **context), status=http_status, mimetype="text/html"
-    )
-    response.headers.update(NO_STORE)
-    # A login, account or consent form is answered with a redirect to the client: the
-    # page's form-action must allow the client's origin (browsers check redirects too).
-    targets = list(form_targets or [])
-    interaction = context.get("interaction")
-    if interaction:
-        waiting = state().flow.interaction(str(interaction))
-        if waiting is not None:
-            redirect_uri = waiting.multidict.get("redirect_uri")
-            client = provider().clients.find(waiting.client_id)
-            targets.extend(
-                [redirect_uri] if redirect_uri else list(client.redirect_uris if client else ())
-            )
-    origins = sorted({o for o in (_origin_of(t) for t in targets) if o})
-    if origins:
-        response.headers[FORM_TARGETS_HEADER] = " ".join(origins)
-    return response
-
-
-def _local_next(target: str | None) -> str:
-    """Where to go after a login that no client asked for: a path on this site only."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.home")
-
-
-def _origin_of(uri: str) -> str | None:
-    """``https://host:port`` for web URLs, ``scheme:`` for a native app's private scheme."""
-    parts = urlsplit(uri)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return f"{parts.scheme}:" if parts.scheme else None
-
-
-def _csrf_ok() -> bool:
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        return False
-    return True
-
-
-def current_session() -> BrowserSession | None:
-    """The browser's live session at the provider, if any (for pages outside idp)."""
-    return _browser_session()
-
-
-def _browser_session() -> BrowserSession | None:
-    cached = g.get("idp_session", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
-    found = provider().sessions.get(request.cookies.get(SESSION_COOKIE), now=int(time.time()))
-    g.idp_session = found
-    return found
-
-
-def _set_session_cookie(response: HTTPResponse, session: BrowserSession) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.sid,
-        httponly=True,
-        samesite="Lax",
-        path="/",
-        secure=provider().settings.production,
-        max_age=provider().settings.idp.session_max_seconds,
-    )
-
-
-def _department_name(client: Any) -> str:
-    if client is None:
-        return ""
-    try:
-        return get_department(provider().db, client.department_id).name
-    except DepartmentNotFound:
-        return client.department_id  # type: ignore[no-any-return]
 
 
 def _bearer() -> str | None:

@@ -7,22 +7,35 @@ See ``docs/decisions/0001-jose-library.md`` for why PyJWT and not joserfc.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from typing import Final
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import ECAlgorithm
 from jwt.algorithms import OKPAlgorithm
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
+from keys.algorithms import ALGORITHMS
 from keys.algorithms import PublicKey
 from keys.algorithms import check_algorithm
 from keys.algorithms import narrow_public_key
+from keys.errors import UnsupportedAlgorithm
 from keys.signer import Signer
+
+#: Longest certificate chain accepted in an ``x5c`` header.
+MAX_X5C: Final = 6
+_DER: Final = serialization.Encoding.DER
 
 #: The base of every error :func:`verify_jwt` raises (PyJWT's ``InvalidTokenError``).
 JWTError = jwt.InvalidTokenError
@@ -168,6 +181,59 @@ def verify_signature_only(token: str, key: PublicKey, alg: str) -> dict[str, Any
         },
     )
     return claims
+
+
+@dataclass(frozen=True)
+class X5CMessage:
+    """A JWS whose signature verified under the key of the first ``x5c`` certificate.
+
+    Only the signature is checked: whether the certificates are trusted is the caller's
+    to decide (a chain validation against its roots).
+    """
+
+    payload: dict[str, Any]
+    certificates: tuple[x509.Certificate, ...]
+    alg: str
+
+
+def sign_jws_x5c(
+    signer: Signer, certificates: Sequence[x509.Certificate], payload: dict[str, Any]
+) -> str:
+    """A compact JWS of ``payload`` carrying the signer's certificate chain (RFC 7515
+    §4.1.6: ``x5c``, the signer's certificate first, base64 DER, not base64url)."""
+    if not certificates:
+        raise ValueError("x5c needs at least the signer's certificate")
+    header = {
+        "alg": signer.alg,
+        "typ": "JWT",
+        "x5c": [base64.b64encode(cert.public_bytes(_DER)).decode("ascii") for cert in certificates],
+    }
+    return sign_compact(signer, header, _json(payload))
+
+
+def open_jws_x5c(token: str, *, algorithms: Iterable[str] = ALGORITHMS) -> X5CMessage:
+    """Verify a compact JWS with the key of its first ``x5c`` certificate; raise
+    :data:`JWTError` when the header, the certificates or the signature are wrong."""
+    header = jwt.get_unverified_header(token)
+    alg = header.get("alg")
+    if alg not in tuple(algorithms):
+        raise jwt.InvalidTokenError(f"alg {str(alg)[:20]!r} is not accepted")
+    chain = header.get("x5c")
+    if not isinstance(chain, list) or not 1 <= len(chain) <= MAX_X5C:
+        raise jwt.InvalidTokenError(f"x5c must be a list of 1..{MAX_X5C} certificates")
+    certificates = []
+    for item in chain:
+        try:
+            der = base64.b64decode(str(item), validate=True)
+            certificates.append(x509.load_der_x509_certificate(der))
+        except (binascii.Error, ValueError):
+            raise jwt.InvalidTokenError("x5c holds something that is not a certificate") from None
+    try:
+        key = narrow_public_key(certificates[0].public_key(), str(alg))
+    except UnsupportedAlgorithm as exc:
+        raise jwt.InvalidTokenError(str(exc)) from None
+    payload = verify_signature_only(token, key, str(alg))
+    return X5CMessage(payload, tuple(certificates), str(alg))
 
 
 def _json(value: dict[str, Any]) -> bytes:

@@ -49,8 +49,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        with self._one_at_a_time(), translate_errors(self), self._sessions() as session, \
-                session.begin():
+        with (
+            self._one_at_a_time(),
+            translate_errors(self),
+            self._sessions() as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager

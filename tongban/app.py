@@ -17,6 +17,7 @@ from config.load import load
 from config.settings import Settings
 from idp import messages as idp_messages
 from idp import web as idp_web
+from idp.webkit import browser_session
 from tongban import health
 from tongban import i18n
 from tongban import pages
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         SESSION_COOKIE_SAMESITE="Lax",
         PREFERRED_URL_SCHEME=urlsplit(settings.issuer).scheme,
         TRAP_HTTP_EXCEPTIONS=False,
+        # Where a login that came from no department system lands: the user space.
+        TONGBAN_HOME_ENDPOINT="userspace.overview",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.server.proxy_hops:
@@ -81,7 +84,7 @@ def _signed_in_name() -> str | None:
 
     if request.path.startswith(("/static/", "/idp-static/")):
         return None
-    session = idp_web.current_session()
+    session = browser_session()
     if session is None:
         return None
     person = current_app.extensions["idp"].provider.accounts.recent(session.person_id)

@@ -13,6 +13,7 @@ from flask import current_app
 from config.settings import Settings
 from keys.keystore import KeyStore
 from keys.master import load_master_keys
+from keys.pii import PersonalDataCipher
 from store.connect import open_database
 from store.connect import open_ephemeral
 from store.db import Database
@@ -31,6 +32,8 @@ class Runtime:
     db: Database
     ephemeral: EphemeralStore
     keys: KeyStore
+    #: Encrypts ID and phone numbers at rest and makes their lookup hashes.
+    pii: PersonalDataCipher
 
 
 def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) -> Runtime:
@@ -47,6 +50,7 @@ def build_runtime(settings: Settings, environ: Mapping[str, str] | None = None) 
         db=db,
         ephemeral=open_ephemeral(settings, db),
         keys=KeyStore(db, master, settings.keys),
+        pii=PersonalDataCipher(master),
     )
 
 

@@ -30,7 +30,7 @@ from wtforms import ValidationError
 from idp.acr import level_of
 from idp.departments import list_departments
 from idp.provider import Provider
-from idp.web import current_session
+from idp.webkit import browser_session
 
 bp = Blueprint("userspace", __name__, url_prefix="/me")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +46,7 @@ def signed_in(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        session = current_session()
+        session = browser_session()
         if session is None:
             return redirect(url_for("idp.login", next=request.full_path.rstrip("?")))
         g.me_session = session
@@ -73,7 +73,22 @@ def page(template: str, **context: Any) -> str:
 @bp.get("/")
 @signed_in
 def overview() -> str:
-    return page("me/overview.html", tab="overview")
+    p = provider()
+    now = datetime.now(UTC)
+    roles = p.entities.roles_of(g.me.id, now=now)
+    acting = next((r.entity for r in roles if r.entity.id == g.me_session.acting_for), None)
+    phone, id_number = p.accounts.masked_numbers(g.me.id)
+    return page(
+        "me/overview.html",
+        tab="overview",
+        acting=acting,
+        phone=phone,
+        id_number=id_number,
+        entity_count=len(roles),
+        strong_factor=g.me.totp_enrolled or bool(p.passkeys.of_person(g.me.id)),
+        live_sessions=len(p.session_log.open_sessions(g.me.id)),
+        connection_count=len(p.consents.for_person(g.me.id)),
+    )
 
 
 @bp.get("/sessions")

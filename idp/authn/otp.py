@@ -83,12 +83,18 @@ class OneTimeCodes:
             "address-hour", s.per_address_hour, 3600, "codes requested from your network"
         )
 
-    def send(self, phone: str, *, address: str, purpose: str, now: datetime) -> CodeSent:
+    def send(
+        self, phone: str, *, address: str, purpose: str, now: datetime, deliver: bool = True
+    ) -> CodeSent:
         """Send a new code to ``phone`` (replacing any pending one) for ``purpose``.
 
         :param address: the client's IP address, for the per-address limit.
         :param purpose: what the code is for (``"register"``, ``"login"``); a code sent
             for one purpose does not work for another.
+        :param deliver: False does everything but hand the text to the gateway: for a
+            login code asked for a number that has no account, so that counting,
+            storing and later checking behave exactly as for a real one and the answers
+            do not tell which numbers have accounts.
         """
         _check_purpose(purpose)
         number = parse_mobile(phone)
@@ -103,6 +109,11 @@ class OneTimeCodes:
         key = self._key(purpose, number)
         self._store.put(key, json.dumps(record).encode("ascii"), self.settings.ttl)
         text = self.settings.text.format(code=code, minutes=self.settings.ttl // 60)
+        if not deliver:
+            return CodeSent(
+                expires_at=now + timedelta(seconds=self.settings.ttl),
+                resend_after=now + timedelta(seconds=60),
+            )
         try:
             self._gateway.send(number, text)
         except SMSUnavailable:

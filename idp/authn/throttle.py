@@ -90,10 +90,13 @@ class LoginThrottle:
         """Forget the failures of this name at this address and of this name anywhere.
 
         The address scope is kept: one success must not let a sprayer start afresh.
+        A scope is locked only after failures were counted in it, so a scope without a
+        failure count needs no deletes: the common case costs two reads, not four writes.
         """
         for scope in self._scopes(login, address)[:2]:
-            self._store.delete(f"lt:fail:{scope}")
-            self._store.delete(f"lt:lock:{scope}")
+            if self._store.count(f"lt:fail:{scope}"):
+                self._store.delete(f"lt:fail:{scope}")
+                self._store.delete(f"lt:lock:{scope}")
 
     def delay_after(self, excess: int) -> int:
         """Seconds locked after the ``excess``-th failure beyond the allowance."""

@@ -304,6 +304,7 @@ class AuthorizationFlow:
             amr=session.amr,
             claims=claims if (claims["id_token"] or claims["userinfo"]) else {},
             nonce=request.payload.data.get("nonce"),
+            entity_id=session.acting_for,
         )
         response = self._server.create_authorization_response(
             request, grant_user=person, grant=grant

@@ -59,6 +59,8 @@ class AuthContext:
     amr: tuple[str, ...]
     claims: dict[str, Any]
     nonce: str | None = None
+    #: The legal entity the person acts for in this login (idp.entities), if any.
+    entity_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -130,6 +132,9 @@ class TokenIssuer:
         }
         if context is not None:
             claims.update(auth_time=context.auth_time, acr=context.acr, amr=list(context.amr))
+            if context.entity_id:
+                # Private claim: which entity the login acts for, for userinfo (opaque id).
+                claims["tb_entity"] = context.entity_id
         signer = self._p.keys.active(self._p.signing_purpose())
         return sign_jwt(signer, claims, typ=AT_TYPE), lifetime
 
@@ -201,9 +206,15 @@ class TokenIssuer:
     def requested_id_token_claims(self, context: AuthContext, scope: str) -> dict[str, Any]:
         """Claims the ``claims`` parameter asked to put in the ID token (§5.5)."""
         request = parse_claims_request(json.dumps(context.claims)) if context.claims else None
-        if request is None:
+        if request is None and context.entity_id is None:
             return {}
-        return id_token_claims(self._p.accounts, context.person_id, scope.split(), request)
+        return id_token_claims(
+            self._p,
+            context.person_id,
+            scope.split(),
+            request or parse_claims_request(None),
+            entity_id=context.entity_id,
+        )
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -51,8 +51,14 @@ def userinfo(server: OAuthServer, token: str | None) -> UserinfoResponse:
     person_id = provider.subjects.person_for(client.sector, str(claims["sub"]))
     if person_id is None:
         return bearer_error(401, "invalid_token", "unknown subject")
+    entity_id = claims.get("tb_entity")
     try:
-        values = person_claims(provider.accounts, person_id)
+        values = person_claims(
+            provider,
+            person_id,
+            entity_id=entity_id if isinstance(entity_id, str) else None,
+            allow_id_number=client.allow_id_number,
+        )
         if provider.accounts.get(person_id).status != "active":
             return bearer_error(401, "invalid_token", "the account is disabled")
     except PersonNotFound:

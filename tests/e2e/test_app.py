@@ -121,6 +121,7 @@ def test_production_adds_hsts_and_secure_cookies(initialised: dict[str, str]) ->
     env = {
         **initialised,
         "TONGBAN_MODE": "production",
+        "TONGBAN_SMS__KIND": "off",
         "TONGBAN_ISSUER": "https://id.example",
         "TONGBAN_SECRET_KEY": "p" * 40,
     }

@@ -141,7 +141,7 @@ def test_persons(cli: CliRunner, initialised: dict[str, str]) -> None:
         stdin="short\n",
     )
     assert short.exit_code == 1  # type: ignore[attr-defined]
-    assert "at least 8 characters" in short.stderr  # type: ignore[attr-defined]
+    assert "password: the password has 5 characters; it needs at least 8" in short.stderr  # type: ignore[attr-defined]
     assert run(cli, "person", "disable", "zhangsan").exit_code == 0  # type: ignore[attr-defined]
     assert "disabled" in run(cli, "person", "show", "zhangsan").output  # type: ignore[attr-defined]
 

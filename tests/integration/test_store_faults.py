@@ -101,10 +101,11 @@ def test_redis_going_away_mid_use_gives_a_clear_error(
 
 
 def test_a_transaction_inside_another_fails_at_once(sqlite_db: Database) -> None:
-    import pytest as _pytest
-
-    with sqlite_db.transaction(), _pytest.raises(RuntimeError, match="inside another"):
-        with sqlite_db.connection():
-            pass
+    with (
+        sqlite_db.transaction(),
+        pytest.raises(RuntimeError, match="inside another"),
+        sqlite_db.connection(),
+    ):
+        pass
     with sqlite_db.connection() as conn:  # and the database is usable afterwards
         assert conn.execute(text("SELECT 1")).scalar() == 1

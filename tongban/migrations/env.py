@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -25,14 +27,44 @@ def run_migrations() -> None:
         # `alembic -x url=... revision --autogenerate` during development.
         engine = create_engine(context.get_x_argument(as_dictionary=True)["url"])
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild SQLite tables that others reference; SQLite requires
+            # foreign keys off for that (https://sqlite.org/lang_altertable.html §7), and
+            # the pragma only works outside a transaction, so it goes to the driver directly.
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            _migrate(connection)
+            if sqlite:
+                broken = _driver(connection).execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                # SQLite's DDL runs in one transaction per migration (Alembic commits each);
+                # anything still open is a read, and the pragma needs no transaction open.
+                if connection.in_transaction():
+                    connection.rollback()
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _migrate(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _driver(connection: Any) -> Any:
+    return connection.connection.driver_connection
+
+
+def _sqlite_foreign_keys(connection: Any, *, on: bool) -> None:
+    _driver(connection).execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 run_migrations()

@@ -30,7 +30,7 @@ def test_the_user_space_needs_a_login_and_comes_back_after_it(world: World) -> N
     assert done.headers["Location"] == "/me/"
     overview = browser.get("/me/").get_data(as_text=True)
     assert "张三，您好" in overview
-    assert "一级（已验证手机）" in overview
+    assert "第 1 级（手机号已验证）" in overview
 
 
 def test_after_login_only_local_paths_are_followed(world: World) -> None:
@@ -45,7 +45,7 @@ def test_after_login_only_local_paths_are_followed(world: World) -> None:
             "next": "//evil.example/",
         },
     )
-    assert done.headers["Location"] == "/"
+    assert done.headers["Location"] == "/me/"
 
 
 def test_sessions_page_ends_another_device_and_then_all(world: World, rp: RP) -> None:

@@ -163,6 +163,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
         "TONGBAN_DATA_DIR": str(tmp_path),
         "TONGBAN_MODE": "production",
+        "TONGBAN_SMS__KIND": "off",
         "TONGBAN_ISSUER": "https://id.example.gov.cn",
         "TONGBAN_SECRET_KEY": GOOD_SECRET,
         "TONGBAN_MASTER_KEY": generate_master_key(),
