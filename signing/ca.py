@@ -315,13 +315,16 @@ class InternalCA:
     def revoke(
         self,
         session: Session,
+        pki: InternalPKI,
         certificate: x509.Certificate,
         reason: RevocationReason,
         now: datetime,
     ) -> bool:
         """Revoke one of our seal certificates and reissue the CRL, inside ``session``.
 
-        Returns False for a certificate the internal CA did not issue.
+        ``pki`` is :meth:`pki`, read before the transaction began (on SQLite a second
+        transaction inside this one would wait for it). Returns False for a certificate
+        the internal CA did not issue.
         """
         row = session.get(PKICertificate, serial_hex(certificate), with_for_update=True)
         if row is None or row.issuer != "issuing":
@@ -330,7 +333,7 @@ class InternalCA:
             row.revoked_at = now
             row.revocation_reason = reason.value
         session.flush()
-        _reissue_crl(session, "issuing", self.pki().issuing, now)
+        _reissue_crl(session, "issuing", pki.issuing, now)
         self._crls = None
         return True
 

@@ -292,6 +292,7 @@ class Seals:
         actor: str,
     ) -> SealInfo:
         """Revoke a seal for good; an internal certificate goes on the CRL at once."""
+        pki = self._ca.pki()
         with self._db.transaction() as session:
             record = _get(session, seal_id, lock=True)
             if record.status == "revoked":
@@ -300,9 +301,8 @@ class Seals:
             record.updated_at = now
             on_crl = False
             if record.certificate_der is not None:
-                on_crl = self._ca.revoke(
-                    session, x509.load_der_x509_certificate(record.certificate_der), reason, now
-                )
+                certificate = x509.load_der_x509_certificate(record.certificate_der)
+                on_crl = self._ca.revoke(session, pki, certificate, reason, now)
             text = f"{reason.value}: {note}" if note else reason.value
             self._history(session, record, "revoked", actor, now, text)
             audit_record(
