@@ -5,6 +5,7 @@ contract keeps it so); everything it exposes is pyHanko-free dataclasses and byt
 """
 
 from signing.pades import _hex_strings
+from signing.pades._inspect import Appearance
 from signing.pades._inspect import Coverage
 from signing.pades._inspect import Modification
 from signing.pades._inspect import RevocationFacts
@@ -22,6 +23,7 @@ from signing.pades._stamp import ValidationMaterial
 _hex_strings.install()
 
 __all__ = [
+    "Appearance",
     "AtAnchor",
     "AtPosition",
     "Coverage",
