@@ -169,14 +169,18 @@ def test_another_departments_seal_and_approvals_are_out_of_reach(signing: Signin
 
 
 def test_bad_input_gives_clear_errors_and_records_nothing(signing: SigningWorld) -> None:
+    seal = signing.seal_id
+    junk = base64.b64encode(b"%PDF-1.7 junk").decode()
+    locked = base64.b64encode(encrypted_pdf()).decode()
+    off_page = {"page": 9, "x": 1, "y": 1}
     cases = [
-        ({"seal": signing.seal_id, "pdf": base64.b64encode(b"%PDF-1.7 junk").decode(), "title": "x"}, 422, "pdf_unreadable"),
-        ({"seal": signing.seal_id, "pdf": base64.b64encode(encrypted_pdf()).decode(), "title": "x"}, 422, "pdf_encrypted"),
-        ({"seal": signing.seal_id, "pdf": "not base64!", "title": "x"}, 400, "request_invalid"),
-        ({"seal": signing.seal_id, "data": {**APPROVAL, "title": ""}}, 422, "approval_data_invalid"),
-        ({"seal": signing.seal_id, "data": APPROVAL, "placement": {"page": 9, "x": 1, "y": 1}}, 422, "seal_placement_invalid"),
+        ({"seal": seal, "pdf": junk, "title": "x"}, 422, "pdf_unreadable"),
+        ({"seal": seal, "pdf": locked, "title": "x"}, 422, "pdf_encrypted"),
+        ({"seal": seal, "pdf": "not base64!", "title": "x"}, 400, "request_invalid"),
+        ({"seal": seal, "data": {**APPROVAL, "title": ""}}, 422, "approval_data_invalid"),
+        ({"seal": seal, "data": APPROVAL, "placement": off_page}, 422, "seal_placement_invalid"),
         ({"seal": "nope", "data": APPROVAL}, 404, "seal_not_found"),
-        ({"seal": signing.seal_id}, 400, "request_invalid"),
+        ({"seal": seal}, 400, "request_invalid"),
     ]  # fmt: skip
     for body, status, code in cases:
         response = signing.submit(body)
