@@ -38,7 +38,9 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from typing import Final
+from typing import cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -650,7 +652,8 @@ class Approvals:
                 # Re-read the seal in the recording transaction: a suspension or
                 # revocation committed while this stamp was made wins.
                 seal = self._seals.usable(session, seal.id, None)
-                updated = session.execute(
+                updated = _execute(
+                    session,
                     update(ApprovalRecord)
                     .where(ApprovalRecord.id == approval_id, ApprovalRecord.status == "pending")
                     .values(
@@ -664,7 +667,7 @@ class Approvals:
                         error_code=None,
                         error_message=None,
                     )
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False),
                 )
                 if updated.rowcount != 1:
                     raise _Lost
@@ -703,7 +706,8 @@ class Approvals:
         claimed = []
         with self._db.transaction() as session:
             for approval_id in approval_ids:
-                result = session.execute(
+                result = _execute(
+                    session,
                     update(ApprovalRecord)
                     .where(
                         ApprovalRecord.id == approval_id,
@@ -714,7 +718,7 @@ class Approvals:
                         ),
                     )
                     .values(claimed_until=now + HOLD)
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False),
                 )
                 if result.rowcount == 1:
                     claimed.append(approval_id)
@@ -810,6 +814,11 @@ class Approvals:
             batch_id, department_id = batch.id, batch.department_id
         found = self.batch(batch_id, department_id=department_id)
         return BatchInfo(**{**found.__dict__, "replayed": True})
+
+
+def _execute(session: Session, statement: Any) -> CursorResult[Any]:
+    """Run an UPDATE whose ``rowcount`` tells whether it applied."""
+    return cast(CursorResult[Any], session.execute(statement))
 
 
 def _issuer_index(data: ApprovalData, department_name: str) -> int:

@@ -148,7 +148,7 @@ def commands(service: ServiceFactory) -> list[click.Command]:
     @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
     def seal_list(department: str | None, as_json: bool) -> None:
         """List seals and their status."""
-        items = service().seals.list(department)
+        items = service().seals.for_department(department)
         if as_json:
             _echo_json([asdict(i) for i in items])
             return

@@ -326,7 +326,8 @@ class Seals:
         with self._db.transaction() as session:
             return _info(_get(session, seal_id))
 
-    def list(self, department_id: str | None = None) -> list[SealInfo]:
+    def for_department(self, department_id: str | None = None) -> list[SealInfo]:
+        """Every seal, or one department's, by department and id."""
         with self._db.transaction() as session:
             stmt = select(SealRecord).order_by(SealRecord.department_id, SealRecord.id)
             if department_id is not None:

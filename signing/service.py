@@ -159,7 +159,7 @@ class SigningService:
     # -- internals -----------------------------------------------------------------------
 
     def _only_active_seal(self, department_id: str) -> str:
-        active = [s.id for s in self.seals.list(department_id) if s.status == "active"]
+        active = [s.id for s in self.seals.for_department(department_id) if s.status == "active"]
         if len(active) != 1:
             raise SealNotFound(
                 f"Department {department_id!r} has {len(active)} active seals; name one."

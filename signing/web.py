@@ -136,7 +136,7 @@ def openapi() -> HTTPResponse:
 @api.get("/seals")
 def list_seals() -> HTTPResponse:
     client = _client()
-    seals = _service().seals.list(client.department_id)
+    seals = _service().seals.for_department(client.department_id)
     body = [
         {
             "id": s.id,
@@ -419,7 +419,7 @@ def _multipart_request(client: APIClient) -> ApprovalRequest:
     upload = request.files.get("file")
     if upload is None:
         raise RequestInvalid("Send the PDF as the multipart part named file.")
-    pdf = upload.read(_service().settings.max_pdf_bytes + 1)
+    pdf = bytes(upload.read(_service().settings.max_pdf_bytes + 1))
     placement: dict[str, Any] | None = None
     if form.get("anchor"):
         placement = {"anchor": form["anchor"]}
@@ -444,7 +444,7 @@ def _uploaded_pdf() -> bytes:
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise PDFNotSigned("Choose a PDF file to verify.")
-        return upload.read(limit)
+        return bytes(upload.read(limit))
     if request.mimetype == "application/pdf":
         return request.get_data(cache=False)[:limit]
     raise RequestInvalid("Send the PDF as application/pdf, or as multipart part file.")
