@@ -282,7 +282,7 @@ def tongban(workdir: Path, seconds: float) -> dict[str, float]:
     }
 
 
-def service_path(workdir: Path, seconds: float) -> dict[str, float]:
+def service_path(workdir: Path, seconds: float, database_url: str | None) -> dict[str, float]:
     """Approvals per second through SigningService on SQLite, and verifications."""
     from config.load import load
     from idp.departments import add_department
@@ -294,6 +294,8 @@ def service_path(workdir: Path, seconds: float) -> dict[str, float]:
     from tongban.services import build_signing
 
     env = {"TONGBAN_DATA_DIR": str(workdir / "var"), "TONGBAN_MASTER_KEY": generate_master_key()}
+    if database_url:
+        env["TONGBAN_DATABASE__URL"] = database_url
     initialise(env)
     runtime = build_runtime(load(env), env)
     now = datetime.now(UTC)
@@ -328,6 +330,9 @@ def service_path(workdir: Path, seconds: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument(
+        "--database", metavar="URL", help="an empty database for the service path (default SQLite)"
+    )
     parser.add_argument("--pyhanko-child", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pyhanko_child:
@@ -337,7 +342,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as directory:
         ours = tongban(Path(directory), args.seconds)
-        service = service_path(Path(directory), args.seconds)
+        service = service_path(Path(directory), args.seconds, args.database)
         child = subprocess.run(
             [
                 sys.executable,

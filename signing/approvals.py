@@ -66,6 +66,8 @@ from signing.models import ApprovalBatchRecord
 from signing.models import ApprovalDocumentRecord
 from signing.models import ApprovalRecord
 from signing.models import SealRecord
+from signing.pades import AtPosition
+from signing.pades import Placement
 from signing.render import ApprovalData
 from signing.render import parse_approval_data
 from signing.render import render_approval
@@ -222,6 +224,16 @@ def check_pdf_shape(pdf: bytes, max_bytes: int) -> None:
         raise PDFUnreadable()
 
 
+@dataclass(frozen=True)
+class _Work:
+    """What stamping one approval needs, when the caller has it at hand already."""
+
+    seal: SealRecord
+    data: ApprovalData | None
+    pdf: bytes | None
+    placement: dict[str, Any] | None
+
+
 class _Lost(Exception):
     """The row was completed or removed by someone else meanwhile."""
 
@@ -272,6 +284,12 @@ class Approvals:
         try:
             with self._db.transaction() as session:
                 seal = self._seals.usable(session, request.seal_id, department_id)
+                work = _Work(
+                    seal,
+                    prepared,
+                    request.pdf,
+                    dict(request.placement) if request.placement is not None else None,
+                )
                 self._insert(
                     session,
                     approval_id,
@@ -294,11 +312,11 @@ class Approvals:
                 raise
             return Submitted(replay, True)
         try:
-            self._complete(approval_id, now=now, held=True)
+            info = self._complete(approval_id, now=now, work=work)
         except SigningError:
             self._remove(approval_id)
             raise
-        return Submitted(self.get(approval_id), False)
+        return Submitted(info or self.get(approval_id), False)
 
     def submit_batch(
         self,
@@ -395,7 +413,7 @@ class Approvals:
                     return
             raise DeliveryFailed("the approval is being stamped elsewhere")
         try:
-            self._complete(approval_id, now=now, held=True)
+            self._complete(approval_id, now=now)
         except _TRANSIENT as exc:
             self._release(approval_id)
             raise DeliveryFailed(f"{exc.code}: {exc.message}") from exc
@@ -428,7 +446,7 @@ class Approvals:
                 break
             for approval_id in claimed:
                 try:
-                    self._complete(approval_id, now=self._clock(), held=True)
+                    self._complete(approval_id, now=self._clock())
                 except _TRANSIENT as exc:
                     for unfinished in claimed:
                         self._release(unfinished)
@@ -619,31 +637,34 @@ class Approvals:
                 ApprovalDocumentRecord(approval_id=approval_id, kind="input", data=request.pdf)
             )
 
-    def _complete(self, approval_id: str, *, now: datetime, held: bool) -> None:
-        """Stamp one held approval and record it, or leave it as it was."""
-        with self._db.transaction() as session:
-            row = session.get(ApprovalRecord, approval_id)
-            if row is None or row.status != "pending":
-                return
-            seal = self._seals.usable(session, row.seal_id, None)
-            source_pdf = None
-            if row.source == "pdf":
-                document = session.get(ApprovalDocumentRecord, (approval_id, "input"))
-                if document is None:
-                    raise PDFUnreadable(detail="input document missing")
-                source_pdf = document.data
-            data = dict(row.data) if row.data is not None else None
-            placement_value = dict(row.placement) if row.placement is not None else None
-        if data is not None:
-            parsed = parse_approval_data(data)
-            pdf = render_approval(parsed).pdf
-            default_anchor = seal_anchor_name(_issuer_index(parsed, seal.department_name))
+    def _complete(
+        self, approval_id: str, *, now: datetime, work: _Work | None = None
+    ) -> ApprovalInfo | None:
+        """Stamp one held approval and record it; returns it, or None if someone else did.
+
+        ``work`` is what the submitting request already has; the worker reads it back.
+        """
+        if work is None:
+            work = self._read_work(approval_id)
+            if work is None:
+                return None
+        seal, parsed, source_pdf = work.seal, work.data, work.pdf
+        placement_value = work.placement
+        placement: Placement
+        if parsed is not None:
+            rendered = render_approval(parsed)
+            pdf = rendered.pdf
+            # The renderer says where its anchors are: no need to look them up in the file.
+            anchor = rendered.anchors[_issuer_index(parsed, seal.department_name)]
+            placement = (
+                placement_from(placement_value)
+                if placement_value
+                else AtPosition(anchor.page, anchor.x, anchor.y)
+            )
         else:
             assert source_pdf is not None  # noqa: S101 - a pdf source has its input
-            pdf, default_anchor = source_pdf, seal_anchor_name(0)
-        signed = self._stamping.stamp(
-            seal, pdf, placement_from(placement_value, default_anchor), now=now
-        )
+            pdf, placement = source_pdf, placement_from(placement_value, seal_anchor_name(0))
+        signed = self._stamping.stamp(seal, pdf, placement, now=now)
         if self.after_stamp is not None:
             self.after_stamp(approval_id)
         digest = hashlib.sha256(signed).hexdigest()
@@ -683,6 +704,7 @@ class Approvals:
                 row = session.get(ApprovalRecord, approval_id)
                 if row is not None and row.outbox_id is not None:
                     mark_delivered(session, row.outbox_id, now=now)
+                info = _info(row) if row is not None else None
                 audit_record(
                     session,
                     actor=row.actor if row is not None else "system",
@@ -701,6 +723,25 @@ class Approvals:
             log.info(
                 "approval %s was recorded by another worker; this stamp is dropped", approval_id
             )
+            return None
+        return info
+
+    def _read_work(self, approval_id: str) -> _Work | None:
+        with self._db.transaction() as session:
+            row = session.get(ApprovalRecord, approval_id)
+            if row is None or row.status != "pending":
+                return None
+            seal = self._seals.usable(session, row.seal_id, None)
+            source_pdf = None
+            if row.source == "pdf":
+                document = session.get(ApprovalDocumentRecord, (approval_id, "input"))
+                if document is None:
+                    raise PDFUnreadable(detail="input document missing")
+                source_pdf = document.data
+            data = dict(row.data) if row.data is not None else None
+            placement = dict(row.placement) if row.placement is not None else None
+        parsed = parse_approval_data(data) if data is not None else None
+        return _Work(seal, parsed, source_pdf, placement)
 
     def _claim(self, approval_ids: Sequence[str], now: datetime) -> list[str]:
         claimed = []
