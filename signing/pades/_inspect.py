@@ -223,8 +223,11 @@ async def _inspect_all(
     now: datetime,
 ) -> tuple[SignatureFacts, ...]:
     roots = [parsed_certificate(root.public_bytes(Encoding.DER)) for root in trust.roots]
-    crls = [*material.crls, *(parsed_crl(c) for c in trust.crls)]
-    ocsps = [*material.ocsps, *(parsed_ocsp(r) for r in trust.ocsp_responses)]
+    # The caller's current CRLs are often the very ones the document embeds: parsed
+    # objects are shared per bytes, so identity removes the duplicates pyHanko would
+    # otherwise check twice.
+    crls = _distinct([*material.crls, *(parsed_crl(c) for c in trust.crls)])
+    ocsps = _distinct([*material.ocsps, *(parsed_ocsp(r) for r in trust.ocsp_responses)])
     total_revisions = reader.xrefs.total_revisions
     facts = []
 
@@ -280,6 +283,16 @@ def _appearance(reader: Any, signature: Any) -> Appearance | None:
         return Appearance(page, rect, page_box(reader, page, page_ref))
     except (PlacementInvalid, misc.PdfError, KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    seen: set[int] = set()
+    kept = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            kept.append(item)
+    return kept
 
 
 def _chain_failed(status: Any) -> bool:
