@@ -4,6 +4,8 @@ This package is the only place in Tongban that imports pyHanko (an import-linter
 contract keeps it so); everything it exposes is pyHanko-free dataclasses and bytes.
 """
 
+import logging
+
 from signing.pades import _hex_strings
 from signing.pades._inspect import Appearance
 from signing.pades._inspect import Coverage
@@ -21,6 +23,9 @@ from signing.pades._stamp import SealStamper
 from signing.pades._stamp import ValidationMaterial
 
 _hex_strings.install()
+# pyHanko logs a traceback when a later revision changes content; Tongban reports that
+# finding itself (Modification.OTHER), so the traceback would only be noise in the logs.
+logging.getLogger("pyhanko.sign.diff_analysis.policies").setLevel(logging.ERROR)
 
 __all__ = [
     "Appearance",

@@ -280,14 +280,37 @@ def test_verify_api_and_page(signing: SigningWorld) -> None:
     tampered = pdf.replace(b"/Title", b"/Tytle", 1)
     bad = client.post("/verify", data={"file": (io.BytesIO(tampered), "a.pdf")})
     assert 'data-verdict="invalid"' in bad.get_data(as_text=True)
-    appended = pdf + b"\n% appended after signing\n"
     junk = conforms(
         client.post(
             f"{API}/verify", data=b"%PDF-1.4 no", headers={"Content-Type": "application/pdf"}
         )
     )
     assert junk.status_code == 422
-    assert appended  # incremental updates are covered by the signing core's tests
+    changed = conforms(
+        client.post(
+            f"{API}/verify", data=_append_content(pdf), headers={"Content-Type": "application/pdf"}
+        )
+    ).json
+    assert changed["verdict"] == "invalid"
+    assert changed["signatures"][0]["updated_after_signing"] is True
+    assert changed["signatures"][0]["problems"] == ["modified_after_signing"]
+    page = client.post(
+        "/verify?lang=en", data={"file": (io.BytesIO(_append_content(pdf)), "a.pdf")}
+    ).get_data(as_text=True)
+    assert "including changes to the content" in page
+
+
+def _append_content(pdf: bytes) -> bytes:
+    """An incremental update that paints a rectangle on page 1 after the seal."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    stream = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 100 100 200 50 re f"))
+    writer.add_stream_to_page(0, stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _run_worker(signing: SigningWorld) -> None:
