@@ -233,6 +233,33 @@ class CertificateSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    ca_organization: str = doc(
+        "Organization (O) named in the internal CA's certificates, set when `tongban init` "
+        "creates the CA.",
+        "通办电子印章服务",
+    )
+    ca_province: str = doc("Province (ST) named in the CA's certificates; empty for none.", "")
+    tsa_url: str = doc(
+        "URL of an external RFC 3161 timestamp authority. Empty means Tongban's own TSA, "
+        "in-process. An external TSA's root must be in `trusted_roots_file`.",
+        "",
+    )
+    tsa_timeout: float = doc("Seconds to wait for the external timestamp authority.", 10.0)
+    trusted_roots_file: str = doc(
+        "PEM file of further roots verification trusts (external seal CAs, an external TSA), "
+        "relative to `data_dir`. Empty: only Tongban's own root.",
+        "",
+    )
+    max_pdf_bytes: int = doc(
+        "Largest PDF accepted for stamping or verification, in bytes.", 20 * 1024 * 1024
+    )
+    max_batch_items: int = doc("Most approvals in one batch submission.", 500)
+    reason: str = doc("The /Reason written into every seal's signature.", "行政审批")
+    location: str = doc("The /Location written into every seal's signature; empty for none.", "")
+
+
+@dataclass(frozen=True)
 class WorkerSettings:
     embedded: bool = doc(
         "Run the outbox worker (back-channel logout notices, and later publications) inside "
@@ -296,6 +323,9 @@ class Settings:
     certificates: CertificateSettings = field(
         default_factory=CertificateSettings,
         metadata={"doc": "Enterprise digital certificate login."},
+    )
+    signing: SigningSettings = field(
+        default_factory=SigningSettings, metadata={"doc": "Seals, the internal CA, stamping."}
     )
     worker: WorkerSettings = field(
         default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}

@@ -16,7 +16,24 @@ to the caller; ``detail`` is for the log only::
     ├── SealCredentialsInvalid      seal_credentials_invalid
     ├── TimestampUnavailable        timestamp_unavailable
     ├── StampingFailed              stamping_failed
-    └── SealInvalid                 seal_invalid               (raised by require_valid)
+    ├── SealInvalid                 seal_invalid               (raised by require_valid)
+    ├── SealNotFound                seal_not_found
+    ├── SealExists                  seal_exists
+    ├── SealNotActive               seal_not_active
+    │   ├── SealSuspended           seal_suspended
+    │   ├── SealRevoked             seal_revoked
+    │   └── SealAwaitingCertificate seal_awaiting_certificate
+    ├── SealStateInvalid            seal_state_invalid
+    ├── DepartmentUnknown           department_unknown
+    ├── ApplicantUnknown            applicant_unknown
+    ├── ApprovalNotFound            approval_not_found
+    ├── BatchNotFound               batch_not_found
+    ├── RequestInvalid              request_invalid
+    ├── IdempotencyKeyReused        idempotency_key_reused
+    └── CANotReady                  ca_not_ready
+
+Errors about the caller's own input (``expose``) show their message; the others show a
+generic, localized title, and their ``detail`` goes to the log only.
 """
 
 from __future__ import annotations
@@ -26,17 +43,31 @@ from typing import ClassVar
 from config.errors import TongbanError
 
 __all__ = [
+    "ApplicantUnknown",
     "ApprovalDataInvalid",
+    "ApprovalNotFound",
+    "BatchNotFound",
+    "CANotReady",
+    "DepartmentUnknown",
     "FontUnavailable",
+    "IdempotencyKeyReused",
     "PDFEncrypted",
     "PDFNotSigned",
     "PDFTooLarge",
     "PDFUnreadable",
     "PlacementInvalid",
+    "RequestInvalid",
+    "SealAwaitingCertificate",
     "SealCredentialsInvalid",
     "SealDesignInvalid",
+    "SealExists",
     "SealImageInvalid",
     "SealInvalid",
+    "SealNotActive",
+    "SealNotFound",
+    "SealRevoked",
+    "SealStateInvalid",
+    "SealSuspended",
     "SigningError",
     "StampingFailed",
     "TimestampUnavailable",
@@ -57,6 +88,8 @@ class ApprovalDataInvalid(SigningError):
     """The data for an approval template is missing a field or has a bad value."""
 
     code: ClassVar[str] = "approval_data_invalid"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The approval data is invalid."
 
     def __init__(self, field: str, message: str, *, detail: str = "") -> None:
@@ -68,6 +101,8 @@ class SealDesignInvalid(SigningError):
     """A seal cannot be drawn as specified (size, text length, characters)."""
 
     code: ClassVar[str] = "seal_design_invalid"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The seal design is invalid."
 
 
@@ -75,6 +110,8 @@ class SealImageInvalid(SigningError):
     """An uploaded seal image is not a usable PNG."""
 
     code: ClassVar[str] = "seal_image_invalid"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The seal image must be a PNG of reasonable size."
 
 
@@ -82,6 +119,8 @@ class FontUnavailable(SigningError):
     """The embedded CJK font is not installed, or lacks a character the text needs."""
 
     code: ClassVar[str] = "font_unavailable"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The font for Chinese text is not available."
 
 
@@ -89,6 +128,8 @@ class PDFUnreadable(SigningError):
     """The input is not a PDF, or is too damaged to sign or verify."""
 
     code: ClassVar[str] = "pdf_unreadable"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The file is not a readable PDF."
 
 
@@ -96,6 +137,8 @@ class PDFEncrypted(SigningError):
     """The input PDF is encrypted; Tongban neither decrypts nor signs encrypted files."""
 
     code: ClassVar[str] = "pdf_encrypted"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "Encrypted PDF files cannot be sealed or verified."
 
 
@@ -103,6 +146,8 @@ class PDFTooLarge(SigningError):
     """The input PDF exceeds the configured size limit."""
 
     code: ClassVar[str] = "pdf_too_large"
+    http_status: ClassVar[int] = 413
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The PDF file is too large."
 
 
@@ -110,6 +155,8 @@ class PDFNotSigned(SigningError):
     """Verification was asked of a PDF that carries no signature."""
 
     code: ClassVar[str] = "pdf_not_signed"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The PDF carries no seal or signature."
 
 
@@ -117,6 +164,8 @@ class PlacementInvalid(SigningError):
     """The seal's page, position or anchor does not exist or lies off the page."""
 
     code: ClassVar[str] = "seal_placement_invalid"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The seal cannot be placed there."
 
 
@@ -124,6 +173,8 @@ class SealCredentialsInvalid(SigningError):
     """The seal's certificate does not match its key, or is not valid at signing time."""
 
     code: ClassVar[str] = "seal_credentials_invalid"
+    http_status: ClassVar[int] = 409
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The seal's certificate cannot be used."
 
 
@@ -131,6 +182,8 @@ class TimestampUnavailable(SigningError):
     """The timestamp authority could not be reached or refused the request."""
 
     code: ClassVar[str] = "timestamp_unavailable"
+    http_status: ClassVar[int] = 503
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The timestamp authority is unavailable."
 
 
@@ -149,4 +202,125 @@ class SealInvalid(SigningError):
     """
 
     code: ClassVar[str] = "seal_invalid"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
     public_message: ClassVar[str] = "The document's seals are not valid."
+
+
+class SealNotFound(SigningError):
+    """No seal with that identifier (for this department)."""
+
+    code: ClassVar[str] = "seal_not_found"
+    http_status: ClassVar[int] = 404
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "There is no such seal."
+
+
+class SealExists(SigningError):
+    """A seal with that identifier exists already."""
+
+    code: ClassVar[str] = "seal_exists"
+    http_status: ClassVar[int] = 409
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "A seal with that identifier exists already."
+
+
+class SealNotActive(SigningError):
+    """The seal may not be used now."""
+
+    code: ClassVar[str] = "seal_not_active"
+    http_status: ClassVar[int] = 409
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The seal is not active."
+
+
+class SealSuspended(SealNotActive):
+    """The seal is suspended; an operator may resume it."""
+
+    code: ClassVar[str] = "seal_suspended"
+    public_message: ClassVar[str] = "The seal is suspended."
+
+
+class SealRevoked(SealNotActive):
+    """The seal is revoked, for good."""
+
+    code: ClassVar[str] = "seal_revoked"
+    public_message: ClassVar[str] = "The seal is revoked."
+
+
+class SealAwaitingCertificate(SealNotActive):
+    """The seal's certificate from an external CA has not been imported yet."""
+
+    code: ClassVar[str] = "seal_awaiting_certificate"
+    public_message: ClassVar[str] = "The seal has no certificate yet."
+
+
+class SealStateInvalid(SigningError):
+    """The seal's state does not allow that change (e.g. resuming a revoked seal)."""
+
+    code: ClassVar[str] = "seal_state_invalid"
+    http_status: ClassVar[int] = 409
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The seal's state does not allow that."
+
+
+class DepartmentUnknown(SigningError):
+    """The department named does not exist."""
+
+    code: ClassVar[str] = "department_unknown"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "There is no such department."
+
+
+class ApplicantUnknown(SigningError):
+    """The ``sub`` a department system named does not belong to a person it knows."""
+
+    code: ClassVar[str] = "applicant_unknown"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The applicant is not known to this department system."
+
+
+class ApprovalNotFound(SigningError):
+    """No approval with that identifier that the caller may see."""
+
+    code: ClassVar[str] = "approval_not_found"
+    http_status: ClassVar[int] = 404
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "There is no such approval."
+
+
+class BatchNotFound(SigningError):
+    """No batch with that identifier that the caller may see."""
+
+    code: ClassVar[str] = "batch_not_found"
+    http_status: ClassVar[int] = 404
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "There is no such batch."
+
+
+class RequestInvalid(SigningError):
+    """The request is malformed: not JSON, a missing part, a bad parameter."""
+
+    code: ClassVar[str] = "request_invalid"
+    http_status: ClassVar[int] = 400
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "The request is invalid."
+
+
+class IdempotencyKeyReused(SigningError):
+    """An Idempotency-Key was sent again with a different request."""
+
+    code: ClassVar[str] = "idempotency_key_reused"
+    http_status: ClassVar[int] = 422
+    expose: ClassVar[bool] = True
+    public_message: ClassVar[str] = "This Idempotency-Key was already used for a different request."
+
+
+class CANotReady(SigningError):
+    """The internal CA has not been set up (``tongban init`` does it)."""
+
+    code: ClassVar[str] = "ca_not_ready"
+    http_status: ClassVar[int] = 503
+    public_message: ClassVar[str] = "The certificate authority is not set up; run `tongban init`."

@@ -55,7 +55,9 @@ def http_timestamp_client(url: str, *, timeout: float = 10.0) -> TimestampClient
                 content_type = response.headers.get_content_type()
                 body: bytes = response.read(_MAX_RESPONSE_BYTES + 1)
         except (urllib.error.URLError, OSError) as exc:
-            raise TimestampUnavailable(detail=f"{url}: {exc}") from exc
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()  # an error status still holds the connection open
+            raise TimestampUnavailable(detail=f"{url}: {exc}") from None
         if content_type != "application/timestamp-reply":
             raise TimestampUnavailable(detail=f"{url}: answered {content_type}")
         if len(body) > _MAX_RESPONSE_BYTES:

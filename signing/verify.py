@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from signing.errors import PDFNotSigned
 from signing.errors import SealInvalid
+from signing.pades import Appearance
 from signing.pades import Coverage
 from signing.pades import Modification
 from signing.pades import SignatureFacts
@@ -158,6 +159,7 @@ class SignatureReport:
     later_revisions: int
     verdict: Verdict
     problems: tuple[Problem, ...]
+    appearance: Appearance | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,7 @@ def _report(fact: SignatureFacts) -> SignatureReport:
         later_revisions=fact.later_revisions,
         verdict=verdict,
         problems=problems,
+        appearance=fact.appearance,
     )
 
 
@@ -329,4 +332,9 @@ def _signature_json(report: SignatureReport) -> dict[str, Any]:
         "later_revisions": report.later_revisions,
         "verdict": report.verdict.value,
         "problems": [problem.value for problem in report.problems],
+        "appearance": (
+            {"page": report.appearance.page + 1, "rect": list(report.appearance.rect)}
+            if report.appearance is not None
+            else None
+        ),
     }

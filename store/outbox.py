@@ -86,9 +86,19 @@ class MessageInfo:
 
 
 def enqueue(
-    session: Session, kind: str, target: str, payload: Mapping[str, Any], *, now: datetime
+    session: Session,
+    kind: str,
+    target: str,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> str:
-    """Add a message inside ``session``'s transaction; return its id."""
+    """Add a message inside ``session``'s transaction; return its id.
+
+    :param not_before: the first attempt's time, when the work is first tried elsewhere
+        (a request doing it inline) and the outbox is only the safety net
+    """
     message_id = secrets.token_hex(16)
     session.add(
         OutboxMessage(
@@ -99,10 +109,17 @@ def enqueue(
             status="pending",
             attempts=0,
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=not_before or now,
         )
     )
     return message_id
+
+
+def mark_delivered(session: Session, message_id: str, *, now: datetime) -> None:
+    """Record inside ``session``'s transaction that the work was done another way."""
+    row = session.get(OutboxMessage, message_id)
+    if row is not None and row.status == "pending":
+        row.status, row.delivered_at, row.last_error = "delivered", now, None
 
 
 def backoff(attempts: int) -> timedelta:

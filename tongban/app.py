@@ -18,10 +18,13 @@ from config.settings import Settings
 from idp import messages as idp_messages
 from idp import web as idp_web
 from idp.webkit import browser_session
+from signing import messages as signing_messages
+from signing import web as signing_web
 from tongban import health
 from tongban import i18n
 from tongban import pages
 from tongban import userspace
+from tongban.api_auth import IdpAPIAuthenticator
 from tongban.errors import register_error_handlers
 from tongban.i18n import COOKIE
 from tongban.i18n import LOCALES
@@ -35,6 +38,8 @@ from tongban.runtime import Runtime
 from tongban.runtime import build_runtime
 from tongban.security import add_security_headers
 from tongban.security import request_id_from
+from tongban.services import build_signing
+from tongban.services import current_person
 
 access_log = logging.getLogger("tongban.access")
 
@@ -73,8 +78,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     i18n.register(idp_messages.MESSAGES)
+    i18n.register(signing_messages.MESSAGES)
     idp_web.init_app(app, rt)
     app.register_blueprint(userspace.bp)
+    provider = app.extensions["idp"].provider
+    signing_web.init_app(app, build_signing(rt), IdpAPIAuthenticator(provider), current_person())
     return app
 
 

@@ -34,6 +34,7 @@ from store.migrate import upgrade
 from tongban.runtime import MIGRATIONS
 from tongban.runtime import REQUIRED_KEY_PURPOSES
 from tongban.runtime import build_runtime
+from tongban.services import build_signing
 
 CONFIG_TEMPLATE = """\
 # Tongban settings. Reference: docs/settings.md (or `tongban config reference`).
@@ -116,6 +117,10 @@ def initialise(
             report.created.append(f"{purpose} signing keys ({alg})")
         else:
             report.kept.append(f"{purpose} signing keys")
+    if build_signing(rt).ca.ensure(now, actor="operator:init"):
+        report.created.append("internal CA (root, issuing CA, timestamp authority)")
+    else:
+        report.kept.append("internal CA")
     if report.created:
         with rt.db.transaction() as session:
             audit_record(

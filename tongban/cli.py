@@ -28,6 +28,8 @@ from config.reference import settings_reference
 from idp import cli as idp_cli
 from idp import session_cli as idp_session_cli
 from keys.algorithms import ALGORITHMS
+from signing import cli as signing_cli
+from signing.service import SigningService
 from store.migrate import current_revision
 from store.migrate import head_revision
 from store.migrate import upgrade
@@ -36,6 +38,7 @@ from tongban.checks import run_checks
 from tongban.runtime import MIGRATIONS
 from tongban.runtime import Runtime
 from tongban.runtime import build_runtime
+from tongban.services import build_signing
 
 
 class TongbanGroup(click.Group):
@@ -64,6 +67,10 @@ class TongbanGroup(click.Group):
             sys.exit(1)
 
 
+#: Key purposes whose keys are certified (seals, the internal CA): never rotated here.
+CERTIFIED_KEY_PREFIXES = ("seal:", "ca:")
+
+
 def actor() -> str:
     return f"operator:{getpass.getuser()}"
 
@@ -86,7 +93,15 @@ def main() -> None:
     """
 
 
-for _command in [*idp_cli.commands(open_runtime), *idp_session_cli.commands(open_runtime)]:
+def open_signing() -> SigningService:
+    return build_signing(open_runtime())
+
+
+for _command in [
+    *idp_cli.commands(open_runtime),
+    *idp_session_cli.commands(open_runtime),
+    *signing_cli.commands(open_signing),
+]:
     main.add_command(_command)
 
 
@@ -274,8 +289,14 @@ def keys_rotate(purpose: str | None, alg: str | None, if_due: bool) -> None:
     """Promote the next key to active, retire the active one, generate a new next key."""
     if alg and not purpose:
         raise click.UsageError("--alg needs --purpose: each purpose keeps one algorithm")
+    if purpose and purpose.startswith(CERTIFIED_KEY_PREFIXES):
+        raise click.UsageError(
+            f"{purpose} keys are bound to certificates; replace a seal with a new one instead"
+        )
     rt = open_runtime()
     purposes = [purpose] if purpose else rt.keys.purposes()
+    # Seal and CA keys are certified: rotating one would part it from its certificate.
+    purposes = [p for p in purposes if not p.startswith(CERTIFIED_KEY_PREFIXES)]
     if not purposes:
         click.echo("No keys. Run `tongban init`.")
         return

@@ -6,11 +6,15 @@ from idp.provider import Provider
 from store.outbox import Outbox
 from store.outbox import OutboxWorker
 from tongban.runtime import Runtime
+from tongban.services import build_signing
 
 
 def build_outbox(rt: Runtime) -> Outbox:
     """The outbox with the handlers of every domain registered."""
-    return Provider(rt).outbox
+    outbox = Provider(rt).outbox
+    for kind, handler in build_signing(rt).outbox_handlers().items():
+        outbox.register(kind, handler)
+    return outbox
 
 
 def start_worker(rt: Runtime) -> OutboxWorker:

@@ -13,6 +13,7 @@ makes that safe. Judging the facts is :mod:`signing.verify`'s job.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,14 +38,18 @@ from pyhanko_certvalidator.policy_decl import RevocationCheckingPolicy
 from pyhanko_certvalidator.policy_decl import RevocationCheckingRule
 
 from signing.errors import PDFUnreadable
+from signing.errors import PlacementInvalid
 from signing.pades._documents import DEFAULT_MAX_PDF_BYTES
+from signing.pades._documents import _page_index
 from signing.pades._documents import open_for_reading
+from signing.pades._documents import page_box
 from signing.pades._reuse import RememberingSignatureValidator
 from signing.pades._reuse import parsed_certificate
 from signing.pades._reuse import parsed_crl
 from signing.pades._reuse import parsed_ocsp
 
 __all__ = [
+    "Appearance",
     "Coverage",
     "Modification",
     "RevocationFacts",
@@ -135,6 +140,15 @@ class RevocationFacts:
 
 
 @dataclass(frozen=True)
+class Appearance:
+    """Where a signature is shown: its page (0-based), its box and the page's box, in points."""
+
+    page: int
+    rect: tuple[float, float, float, float]
+    page_box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
 class SignatureFacts:
     """Everything pyHanko established about one signature, without judgment."""
 
@@ -155,6 +169,7 @@ class SignatureFacts:
     modification: Modification
     revision: int
     later_revisions: int
+    appearance: Appearance | None = None
 
 
 def inspect_signatures(
@@ -208,8 +223,11 @@ async def _inspect_all(
     now: datetime,
 ) -> tuple[SignatureFacts, ...]:
     roots = [parsed_certificate(root.public_bytes(Encoding.DER)) for root in trust.roots]
-    crls = [*material.crls, *(parsed_crl(c) for c in trust.crls)]
-    ocsps = [*material.ocsps, *(parsed_ocsp(r) for r in trust.ocsp_responses)]
+    # The caller's current CRLs are often the very ones the document embeds: parsed
+    # objects are shared per bytes, so identity removes the duplicates pyHanko would
+    # otherwise check twice.
+    crls = _distinct([*material.crls, *(parsed_crl(c) for c in trust.crls)])
+    ocsps = _distinct([*material.ocsps, *(parsed_ocsp(r) for r in trust.ocsp_responses)])
     total_revisions = reader.xrefs.total_revisions
     facts = []
 
@@ -245,8 +263,36 @@ async def _inspect_all(
         except SignatureValidationError as exc:
             facts.append(_broken(signature, moment, total_revisions, str(exc)))
             continue
-        facts.append(_facts(signature, status, moment, total_revisions, missing_revocation))
+        found = _facts(signature, status, moment, total_revisions, missing_revocation)
+        facts.append(dataclasses.replace(found, appearance=_appearance(reader, signature)))
     return tuple(facts)
+
+
+def _appearance(reader: Any, signature: Any) -> Appearance | None:
+    """The visible widget of a signature field, if it has one directly on a page."""
+    try:
+        field = signature.sig_field
+        if "/Rect" not in field or "/P" not in field:
+            return None
+        x1, y1, x2, y2 = (float(v) for v in field["/Rect"])
+        rect = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+        if rect[2] - rect[0] < 1 or rect[3] - rect[1] < 1:
+            return None
+        page_ref = field.raw_get("/P")
+        page = _page_index(reader, page_ref)
+        return Appearance(page, rect, page_box(reader, page, page_ref))
+    except (PlacementInvalid, misc.PdfError, KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    seen: set[int] = set()
+    kept = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            kept.append(item)
+    return kept
 
 
 def _chain_failed(status: Any) -> bool:

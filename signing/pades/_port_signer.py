@@ -84,7 +84,11 @@ class PortSigner(PyHankoSigner):
         signer: Signer,
         certificate: x509.Certificate,
         chain: Sequence[x509.Certificate],
+        *,
+        signing_certificate_v2_der: bytes | None = None,
     ) -> None:
+        """:param signing_certificate_v2_der: ``attribute_der`` of an
+        earlier signer for the same certificate, to skip building it again"""
         self._port = signer
         super().__init__(
             signing_cert=to_asn1(certificate),
@@ -96,9 +100,10 @@ class PortSigner(PyHankoSigner):
             # second seal of a countersigned document without it.
             embed_roots=True,
         )
-        self.signed_attr_prov_spec = _PAdESSignedAttributes(
-            as_signing_certificate_v2(self.signing_cert).dump()
+        self.attribute_der = (
+            signing_certificate_v2_der or as_signing_certificate_v2(self.signing_cert).dump()
         )
+        self.signed_attr_prov_spec = _PAdESSignedAttributes(self.attribute_der)
         self._placeholder_length = (
             _ES256_DER_MAX if signer.alg == "ES256" else len(certificate.signature)
         )

@@ -157,6 +157,10 @@ class SealStamper:
         self._location = location
         self._max_input_bytes = max_input_bytes
         self._bytes_reserved: int | None = None
+        # The ESS signing-certificate-v2 attribute, built once for this seal's certificate.
+        self._signing_certificate_v2 = PortSigner(
+            credentials.signer, credentials.certificate, credentials.chain
+        ).attribute_der
 
     def stamp(
         self,
@@ -231,7 +235,10 @@ class SealStamper:
             # A fresh pyHanko signer per document keeps concurrent stamps apart; it
             # costs no more than reusing one, as asn1crypto copies shared objects.
             signer=PortSigner(
-                self.credentials.signer, self.credentials.certificate, self.credentials.chain
+                self.credentials.signer,
+                self.credentials.certificate,
+                self.credentials.chain,
+                signing_certificate_v2_der=self._signing_certificate_v2,
             ),
             timestamper=self._timestamper,
             stamp_style=self._appearance.stamp_style() if self._appearance else None,

@@ -103,7 +103,8 @@ def test_redis_going_away_makes_readyz_fail_and_keeps_the_database(
         "ephemeral": "ephemeral_store_unavailable",
         "keys": "ok",
     }
-    assert runtime.keys.check() == 6  # durable data untouched: next + active per purpose
+    # Durable data untouched: next + active per purpose (three OIDC, three of the CA).
+    assert runtime.keys.check() == 12
 
 
 def test_pages_carry_security_headers(client: FlaskClient) -> None:

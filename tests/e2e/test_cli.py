@@ -168,10 +168,17 @@ def test_db_upgrade_is_idempotent(cli: CliRunner, initialised: dict[str, str]) -
 
 def test_keys_rotate_and_list(cli: CliRunner, initialised: dict[str, str]) -> None:
     listed = json.loads(cli.invoke(main, ["keys", "list", "--json"]).output)
-    active = next(k["kid"] for k in listed if k["state"] == "active")
+    active = next(
+        k["kid"] for k in listed if k["state"] == "active" and k["purpose"].startswith("oidc")
+    )
     rotated = cli.invoke(main, ["keys", "rotate"])
     assert rotated.exit_code == 0
     assert f"retired {active}" in rotated.output
+    # The CA's keys are certified: a blanket rotation leaves them, an explicit one is refused.
+    assert "ca:" not in rotated.output
+    refused = cli.invoke(main, ["keys", "rotate", "--purpose", "ca:issuing"])
+    assert refused.exit_code == 2
+    assert "bound to certificates" in refused.output
     table = cli.invoke(main, ["keys", "list"]).output
     assert "retired" in table
     assert "d" not in json.dumps(listed[0].get("public_jwk", {}))
