@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
@@ -244,7 +245,7 @@ def _layout(version: int) -> _Layout:
     return _Layout(version)
 
 
-_MASKS: Final = (
+_MASKS: Final[tuple[Callable[[int, int], bool], ...]] = (
     lambda i, j: (i + j) % 2 == 0,
     lambda i, j: i % 2 == 0,
     lambda i, j: j % 3 == 0,
