@@ -265,6 +265,10 @@ class LicenceService:
         self._trust: _Trust | None = None
 
     @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def base_url(self) -> str:
         return self._settings.licence_url
 

@@ -17,14 +17,20 @@ from config.load import load
 from config.settings import Settings
 from idp import messages as idp_messages
 from idp import web as idp_web
+from licences import messages as licence_messages
+from licences import web as licence_web
+from licences.web import mask_credential_path
 from tongban import health
 from tongban import i18n
 from tongban import pages
+from tongban.api_auth import IdpAPIAuthenticator
 from tongban.errors import register_error_handlers
 from tongban.i18n import COOKIE
 from tongban.i18n import LOCALES
 from tongban.i18n import negotiate
 from tongban.i18n import translate
+from tongban.licence_wiring import IdpHolderAuthenticator
+from tongban.licence_wiring import build_licence_service
 from tongban.logs import configure_logging
 from tongban.logs import request_id_var
 from tongban.metrics import observe
@@ -70,6 +76,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(pages.bp)
     i18n.register(idp_messages.MESSAGES)
     idp_web.init_app(app, rt)
+    i18n.register(licence_messages.MESSAGES)
+    provider = app.extensions["idp"].provider
+    licence_web.init_app(
+        app,
+        licence_web.LicenceWebDeps(
+            service=build_licence_service(rt),
+            api_auth=IdpAPIAuthenticator(provider),
+            holder_auth=IdpHolderAuthenticator(provider),
+        ),
+    )
     return app
 
 
@@ -105,15 +121,17 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
             endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
             observe(request.method, endpoint, response.status_code, elapsed)
             if settings.log.access:
-                # The path only: query strings carry codes, tokens and personal data.
+                # The path only: query strings carry codes, tokens and personal data; a
+                # licence QR's digits in /v/ paths are a credential and are masked too.
+                path = mask_credential_path(request.path)
                 access_log.info(
                     "%s %s %s",
                     request.method,
-                    request.path,
+                    path,
                     response.status_code,
                     extra={
                         "method": request.method,
-                        "path": request.path,
+                        "path": path,
                         "status": response.status_code,
                         "duration_ms": round(elapsed * 1000, 2),
                         "remote": request.remote_addr,

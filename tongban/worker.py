@@ -5,12 +5,15 @@ from __future__ import annotations
 from idp.provider import Provider
 from store.outbox import Outbox
 from store.outbox import OutboxWorker
+from tongban.licence_wiring import build_licence_service
 from tongban.runtime import Runtime
 
 
 def build_outbox(rt: Runtime) -> Outbox:
     """The outbox with the handlers of every domain registered."""
-    return Provider(rt).outbox
+    outbox = Provider(rt).outbox
+    build_licence_service(rt).register_outbox(outbox)
+    return outbox
 
 
 def start_worker(rt: Runtime) -> OutboxWorker:
