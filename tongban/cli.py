@@ -28,6 +28,8 @@ from config.reference import settings_reference
 from idp import cli as idp_cli
 from idp import session_cli as idp_session_cli
 from keys.algorithms import ALGORITHMS
+from licences import cli as licence_cli
+from licences.service import LicenceService
 from store.migrate import current_revision
 from store.migrate import head_revision
 from store.migrate import upgrade
@@ -86,7 +88,17 @@ def main() -> None:
     """
 
 
-for _command in [*idp_cli.commands(open_runtime), *idp_session_cli.commands(open_runtime)]:
+def open_licence_service() -> LicenceService:
+    from tongban.licence_wiring import build_licence_service
+
+    return build_licence_service(open_runtime())
+
+
+for _command in [
+    *idp_cli.commands(open_runtime),
+    *idp_session_cli.commands(open_runtime),
+    *licence_cli.commands(open_licence_service),
+]:
     main.add_command(_command)
 
 
