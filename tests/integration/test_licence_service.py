@@ -279,7 +279,8 @@ def test_forged_and_tampered_codes_show_nothing(service: LicenceService) -> None
         result = service.check(bad, now=T0)
         assert result.shown == "forged"
         assert result.reason in reason
-        assert result.claims is None and result.licence is None
+        assert result.claims is None
+        assert result.licence is None
 
 
 def test_a_code_signed_by_an_untrusted_key_is_forged(service: LicenceService) -> None:
