@@ -94,7 +94,7 @@ def _now() -> datetime:
 
 @bp.get("/v/<path:digits>")
 def verify_page(digits: str) -> Response:
-    result = _service().check(request.path, now=_now())
+    result = _service().check(digits, now=_now())
     return _verify_response(result)
 
 
@@ -158,7 +158,7 @@ def _published(token: str, etag: str, media_type: str, max_age: int) -> Response
         "Cache-Control": f"public, max-age={max_age}",
         "Access-Control-Allow-Origin": "*",
     }
-    if etag in request.if_none_match:
+    if request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers=headers)
     return Response(token, mimetype=media_type, headers=headers)
 
