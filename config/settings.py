@@ -270,6 +270,41 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class LicenceSettings:
+    public_url: str = doc(
+        "Public https base URL printed in licence QR codes (`<public_url>/v/01…`) and in "
+        "status list URIs (`<public_url>/s/<n>`). Empty means the issuer with https.",
+        "",
+    )
+    operator_name: str = doc(
+        "The operator named in the licence trust list and its root key entry.", "通办电子证照"
+    )
+    operator_code: str = doc(
+        "The operator's unified social credit code, in the trust list's root key entry.",
+        "000000000000000000",
+    )
+    trust_list_seconds: int = doc(
+        "Lifetime (`exp`) of a signed trust list; a fresh one is signed after half of it.",
+        7 * 86400,
+    )
+    status_list_seconds: int = doc(
+        "Lifetime (`exp`) of a signed status list; a fresh one is signed after half of it.",
+        86400,
+    )
+    status_list_ttl: int = doc(
+        "The `ttl` of status lists: how long verifiers may cache one before refetching.", 3600
+    )
+    status_list_size: int = doc(
+        "Entries per status list (2 bits each); indices are drawn at random from it.", 1 << 17
+    )
+    key_grace_seconds: int = doc(
+        "How long after rotation a retired licence key still counts as valid in the trust "
+        "list, covering processes that cached it (at least `keys.cache_seconds`).",
+        300,
+    )
+
+
+@dataclass(frozen=True)
 class LogSettings:
     level: LogLevel = doc("Lowest level written to the log.", "INFO")
     format: LogFormat = doc("`json` (one object a line, for collectors) or `text`.", "json")
@@ -330,6 +365,9 @@ class Settings:
     worker: WorkerSettings = field(
         default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}
     )
+    licences: LicenceSettings = field(
+        default_factory=LicenceSettings, metadata={"doc": "E-licences (电子证照)."}
+    )
     log: LogSettings = field(default_factory=LogSettings, metadata={"doc": "Logging."})
 
     @property
@@ -349,6 +387,14 @@ class Settings:
             return None
         path = Path(self.certificates.roots_file)
         return path if path.is_absolute() else self.data_dir / path
+
+    @property
+    def licence_url(self) -> str:
+        """The https base of licence URLs: ``licences.public_url`` or the issuer as https."""
+        url = self.licences.public_url or self.issuer
+        if url.startswith("http://"):
+            url = "https://" + url[len("http://") :]
+        return url.rstrip("/")
 
     @property
     def master_key_path(self) -> Path:

@@ -18,6 +18,9 @@ from config.settings import Settings
 from idp import messages as idp_messages
 from idp import web as idp_web
 from idp.webkit import browser_session
+from licences import messages as licence_messages
+from licences import web as licence_web
+from licences.web import mask_credential_path
 from signing import messages as signing_messages
 from signing import web as signing_web
 from tongban import health
@@ -30,6 +33,9 @@ from tongban.i18n import COOKIE
 from tongban.i18n import LOCALES
 from tongban.i18n import negotiate
 from tongban.i18n import translate
+from tongban.licence_wiring import IdpHolderAuthenticator
+from tongban.licence_wiring import build_licence_service
+from tongban.licence_wiring import licence_scope_text
 from tongban.logs import configure_logging
 from tongban.logs import request_id_var
 from tongban.metrics import observe
@@ -80,10 +86,41 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     i18n.register(idp_messages.MESSAGES)
     i18n.register(signing_messages.MESSAGES)
     idp_web.init_app(app, rt)
-    app.register_blueprint(userspace.bp)
+    i18n.register(licence_messages.MESSAGES)
     provider = app.extensions["idp"].provider
-    signing_web.init_app(app, build_signing(rt), IdpAPIAuthenticator(provider), current_person())
+    signing = build_signing(rt)
+    signing_web.init_app(app, signing, IdpAPIAuthenticator(provider), current_person())
+    licences = build_licence_service(rt, signing)
+    licence_web.init_app(
+        app,
+        licence_web.LicenceWebDeps(
+            service=licences,
+            api_auth=IdpAPIAuthenticator(provider),
+            holder_auth=IdpHolderAuthenticator(provider),
+        ),
+    )
+    userspace.init_app(app, userspace.DomainQueries(signing=signing, licences=licences))
+    app.extensions[SCOPE_TEXTS] = [licence_scope_text(licences)]
     return app
+
+
+SCOPE_TEXTS = "scope_texts"
+
+
+def scope_text(scope: str, locale: str) -> str:
+    """What a scope lets a department see, for consent and the user space: the message
+    ``scope.<scope>``, else what a domain says of it (``licence:<type>``), else the scope."""
+    from flask import current_app
+
+    key = "scope." + scope
+    text = translate(key, locale)
+    if text != key:
+        return text
+    for describe in current_app.extensions.get(SCOPE_TEXTS, ()):
+        described: str | None = describe(scope, locale)
+        if described:
+            return described
+    return scope
 
 
 def _signed_in_name() -> str | None:
@@ -132,15 +169,17 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
             endpoint = request.url_rule.rule if request.url_rule else "(unmatched)"
             observe(request.method, endpoint, response.status_code, elapsed)
             if settings.log.access:
-                # The path only: query strings carry codes, tokens and personal data.
+                # The path only: query strings carry codes, tokens and personal data; a
+                # licence QR's digits in /v/ paths are a credential and are masked too.
+                path = mask_credential_path(request.path)
                 access_log.info(
                     "%s %s %s",
                     request.method,
-                    request.path,
+                    path,
                     response.status_code,
                     extra={
                         "method": request.method,
-                        "path": request.path,
+                        "path": path,
                         "status": response.status_code,
                         "duration_ms": round(elapsed * 1000, 2),
                         "remote": request.remote_addr,
@@ -163,4 +202,5 @@ def _install_request_hooks(app: Flask, settings: Settings) -> None:
             "other_locale": "en" if locale == "zh-CN" else "zh-CN",
             "request_id": g.get("request_id"),
             "signed_in_name": _signed_in_name(),
+            "scope_text": lambda scope: scope_text(scope, locale),
         }

@@ -28,6 +28,8 @@ from config.reference import settings_reference
 from idp import cli as idp_cli
 from idp import session_cli as idp_session_cli
 from keys.algorithms import ALGORITHMS
+from licences import cli as licence_cli
+from licences.service import LicenceService
 from signing import cli as signing_cli
 from signing.service import SigningService
 from store.migrate import current_revision
@@ -97,10 +99,18 @@ def open_signing() -> SigningService:
     return build_signing(open_runtime())
 
 
+def open_licence_service() -> LicenceService:
+    from tongban.licence_wiring import build_licence_service
+
+    rt = open_runtime()
+    return build_licence_service(rt, build_signing(rt))
+
+
 for _command in [
     *idp_cli.commands(open_runtime),
     *idp_session_cli.commands(open_runtime),
     *signing_cli.commands(open_signing),
+    *licence_cli.commands(open_licence_service),
 ]:
     main.add_command(_command)
 

@@ -1,13 +1,16 @@
 """The user space (用户专属空间): an applicant's own pages.
 
 It lives in the composition root because it joins several domains: the account,
-sessions and consents of the identity provider today, and the approvals and licences
-of the signing and licence services through their query functions.
+sessions and consents of the identity provider, and the approvals and licences of the
+signing and licence services through their query functions
+(:meth:`signing.service.SigningService.approvals_for_person`,
+:func:`licences.holders.licences_for_holder` and :func:`licences.holders.pdf_for_holder`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from functools import wraps
@@ -15,6 +18,7 @@ from typing import Any
 from typing import TypeVar
 
 from flask import Blueprint
+from flask import Flask
 from flask import current_app
 from flask import g
 from flask import redirect
@@ -24,6 +28,7 @@ from flask import url_for
 from flask_wtf.csrf import generate_csrf
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
@@ -31,9 +36,34 @@ from idp.acr import level_of
 from idp.departments import list_departments
 from idp.provider import Provider
 from idp.webkit import browser_session
+from licences.holders import licences_for_holder
+from licences.holders import pdf_for_holder
+from licences.service import LicenceService
+from licences.service_errors import LicenceNotFound
+from signing.service import SigningService
+from tongban.licence_wiring import holder_for
 
 bp = Blueprint("userspace", __name__, url_prefix="/me")
 F = TypeVar("F", bound=Callable[..., Any])
+EXTENSION = "userspace"
+
+
+@dataclass(frozen=True)
+class DomainQueries:
+    """The other domains' services whose query functions the user space calls."""
+
+    signing: SigningService
+    licences: LicenceService
+
+
+def init_app(app: Flask, queries: DomainQueries) -> None:
+    app.extensions[EXTENSION] = queries
+    app.register_blueprint(bp)
+
+
+def queries() -> DomainQueries:
+    found: DomainQueries = current_app.extensions[EXTENSION]
+    return found
 
 
 def provider() -> Provider:
@@ -88,6 +118,8 @@ def overview() -> str:
         strong_factor=g.me.totp_enrolled or bool(p.passkeys.of_person(g.me.id)),
         live_sessions=len(p.session_log.open_sessions(g.me.id)),
         connection_count=len(p.consents.for_person(g.me.id)),
+        approval_count=len(queries().signing.approvals_for_person(g.me.id)),
+        licence_count=len(licences_for_holder(queries().licences, holder_for(p, g.me.id, now=now))),
     )
 
 
@@ -151,6 +183,61 @@ def revoke_connection() -> Response:
         g.me.id, client_id, now=datetime.now(UTC), actor=f"person:{g.me.id}"
     )
     return redirect(url_for("userspace.connections"), 303)
+
+
+@bp.get("/approvals")
+@signed_in
+def approvals() -> str:
+    items = queries().signing.approvals_for_person(g.me.id)
+    return page("me/approvals.html", tab="approvals", items=items)
+
+
+@bp.get("/licences")
+@signed_in
+def licences() -> str:
+    service = queries().licences
+    holder = holder_for(provider(), g.me.id, now=datetime.now(UTC))
+    locale = g.get("locale", "zh-CN")
+    type_names = {t.id: t.name(locale) for t in service.list_types()}
+    items = licences_for_holder(service, holder)
+    return page(
+        "me/licences.html",
+        tab="licences",
+        items=items,
+        type_names=type_names,
+        now=datetime.now(UTC),
+        base_url=service.base_url,
+    )
+
+
+@bp.get("/licences/<licence_id>.pdf")
+@signed_in
+def licence_pdf(licence_id: str) -> Response:
+    holder = holder_for(provider(), g.me.id, now=datetime.now(UTC))
+    try:
+        pdf = pdf_for_holder(queries().licences, holder, licence_id)
+    except LicenceNotFound:
+        raise NotFound("no such licence among yours") from None
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{licence_id}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/licences/<licence_id>/qr.svg")
+@signed_in
+def licence_qr(licence_id: str) -> Response:
+    service = queries().licences
+    holder = holder_for(provider(), g.me.id, now=datetime.now(UTC))
+    try:
+        if not holder.holds(service.get(licence_id)):
+            raise LicenceNotFound(licence_id)
+        svg = service.qr_image(licence_id, "svg")
+    except LicenceNotFound:
+        raise NotFound("no such licence among yours") from None
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 def _client_names() -> dict[str, str]:

@@ -13,6 +13,7 @@ import idp.models
 import idp.registry.models
 import idp.session_log  # noqa: F401
 import keys.models  # noqa: F401
+import licences.models  # noqa: F401
 import signing.models  # noqa: F401
 import store.outbox
 import store.sql_ephemeral  # noqa: F401

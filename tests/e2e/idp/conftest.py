@@ -65,7 +65,7 @@ class Browser:
     def get(self, path: str, **query: Any) -> TestResponse:
         params = {k: v for k, v in query.items() if v}
         response = self.client.get(path, query_string=params) if params else self.client.get(path)
-        self.last = response.get_data(as_text=True)
+        self.last = response.get_data(as_text=True) if response.mimetype.startswith("text/") else ""
         return response
 
     def csrf(self) -> str:

@@ -132,3 +132,46 @@ def test_bad_render_arguments() -> None:
         render_svg(matrix, border=-1)
     with pytest.raises(ValueError, match="nothing"):
         make_qr("")
+
+
+def _python_qrcode_modules(text: str, level: str) -> tuple[int, list[list[bool]]]:
+    from qrcode.util import MODE_8BIT_BYTE
+    from qrcode.util import MODE_NUMBER
+    from qrcode.util import QRData
+
+    levels = {
+        "L": qrcode.constants.ERROR_CORRECT_L,
+        "M": qrcode.constants.ERROR_CORRECT_M,
+        "Q": qrcode.constants.ERROR_CORRECT_Q,
+        "H": qrcode.constants.ERROR_CORRECT_H,
+    }
+    code = qrcode.QRCode(error_correction=levels[level], border=0)
+    for mode, part in split_segments(text):
+        kind = MODE_NUMBER if mode == "numeric" else MODE_8BIT_BYTE
+        code.add_data(QRData(part.encode("ascii"), mode=kind))
+    code.make(fit=True)
+    return code.version, [[bool(cell) for cell in row] for row in code.modules]
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("https://x/v/0123", "M"),
+        ("0", "L"),
+        ("https://licence.example.gov.cn/v/01" + "9" * 120, "Q"),
+        ("https://licence.example.gov.cn/v/01" + "31415926535" * 40, "M"),
+        ("https://licence.example.gov.cn/v/01" + "27182818284" * 70, "H"),
+        ("https://a.example/" + "x" * 300, "L"),
+    ],
+)
+def test_fast_encoder_draws_python_qrcodes_symbol(text: str, level: str) -> None:
+    matrix = make_qr(text, error_correction=level)  # type: ignore[arg-type]
+    version, modules = _python_qrcode_modules(text, level)
+    assert matrix.version == version
+    assert [list(row) for row in matrix.modules] == modules
+
+
+def test_fast_encoder_matches_on_the_example_licence(licence_url: str) -> None:
+    version, modules = _python_qrcode_modules(licence_url, "M")
+    matrix = make_qr(licence_url)
+    assert (matrix.version, [list(row) for row in matrix.modules]) == (version, modules)
