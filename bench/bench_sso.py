@@ -90,12 +90,26 @@ def fan_out(env: dict[str, str], single: int, bulk: int) -> tuple[float, float, 
             session = provider.note_client(session, client_id)
         return session
 
+    worker_log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     worker = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, "-m", "tongban", "worker"],
-        env={**os.environ, **env, "TONGBAN_WORKER__INTERVAL": "0.02"},
+        env={**os.environ, **env, "TONGBAN_WORKER__INTERVAL": "0.05"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=worker_log,
     )
+
+    def wait_for(count: int) -> None:
+        """Until ``count`` notices arrived; a stuck worker fails the run with its log."""
+        deadline = time.perf_counter() + 60
+        while len(Receiver.arrivals) < count:
+            if time.perf_counter() > deadline or worker.poll() is not None:
+                worker_log.seek(0)
+                tail = worker_log.read()[-3000:].decode(errors="replace")
+                raise SystemExit(
+                    f"{len(Receiver.arrivals)}/{count} notices arrived; worker:\n{tail}"
+                )
+            time.sleep(0.001)
+
     try:
         time.sleep(2)
         latencies = []
@@ -104,20 +118,19 @@ def fan_out(env: dict[str, str], single: int, bulk: int) -> tuple[float, float, 
             Receiver.arrivals.clear()
             start = time.perf_counter()
             provider.logouts.end(session, reason="bench", actor="bench")  # type: ignore[arg-type]
-            while len(Receiver.arrivals) < FAN_OUT:
-                time.sleep(0.001)
+            wait_for(FAN_OUT)
             latencies.append((max(Receiver.arrivals) - start) * 1000)
         sessions = [session_with_clients() for _ in range(bulk)]
         Receiver.arrivals.clear()
         start = time.perf_counter()
         for session in sessions:
             provider.logouts.end(session, reason="bench", actor="bench")  # type: ignore[arg-type]
-        while len(Receiver.arrivals) < bulk * FAN_OUT:
-            time.sleep(0.005)
+        wait_for(bulk * FAN_OUT)
         rate = bulk * FAN_OUT / (max(Receiver.arrivals) - start)
     finally:
         worker.terminate()
         worker.wait(10)
+        worker_log.close()
         server.shutdown()
         runtime.db.dispose()
     latencies.sort()
