@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 export TONGBAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo serve test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean system-deps
+.PHONY: help demo serve screenshots test test-unit test-integration test-e2e test-conformance lint fmt bench lock clean system-deps
 
 # Debian packages: the CJK TrueType font approvals and seals embed (reportlab cannot embed
 # Noto CJK); Chromium for the browser tests (Playwright drives it, no browser download);
@@ -18,6 +18,7 @@ help:
 	@echo "make test    create .venv with test tools and run the whole suite"
 	@echo "make lint    ruff, mypy (strict) and import-linter"
 	@echo "make bench   run the benchmarks in bench/"
+	@echo "make screenshots  retake the README's pictures from the demo stack in Chromium"
 
 # Installs the Debian packages above when missing (needs root, as on CI).
 system-deps:
@@ -71,6 +72,10 @@ lint: $(VENV)/.installed-dev
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The README's pictures, from the real demo stack in Chromium (make system-deps first).
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python demo/screenshots.py
 
 bench: $(VENV)/.installed-dev
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,7 +1,7 @@
 """`make demo`: Tongban on :8000 and two department systems on :8001 and :8002.
 
-Seeds (once, idempotently) two departments, their demo clients and two demo people,
-then runs the three servers until Ctrl-C. Everything lives in $TONGBAN_DATA_DIR (./var).
+Seeds (once, idempotently) two departments, their demo clients, two demo people and
+their documents (see ``demo/documents.py``), then runs the three servers until Ctrl-C. Everything lives in $TONGBAN_DATA_DIR (./var).
 The browser tests start the same stack on free ports with :func:`start_stack`.
 """
 
@@ -27,6 +27,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from config.load import load  # noqa: E402
+from demo.documents import IDENTITIES  # noqa: E402
+from demo.documents import seed_documents  # noqa: E402
 from idp.clients import ClientMetadata  # noqa: E402
 from idp.departments import add_department  # noqa: E402
 from idp.departments import list_departments  # noqa: E402
@@ -103,6 +105,7 @@ def seed(env: Mapping[str, str], systems: tuple[System, ...]) -> dict[str, str]:
     for username, name in PEOPLE:
         with contextlib.suppress(Conflict):
             provider.accounts.add(username, PASSWORD, name, now=now, actor="demo")
+    seed_documents(runtime, provider)
     runtime.db.dispose()
     return saved
 
@@ -180,6 +183,9 @@ def main() -> None:
   Demo accounts (password {PASSWORD}):  {", ".join(f"{u} ({n})" for u, n in PEOPLE)}
 
   Log in at one system, open the other: you are logged in. Log out at either: both end.
+  张三 is real-name verified and heads a company: its licence and his approval are in
+  {issuer}/me/ . 李四 is not: verify at {issuer}/account/realname with
+  name 李四 and ID number {IDENTITIES["lisi"][1]} (the demo registry). SMS codes: {issuer}/dev/sms
   Ctrl-C stops everything.
 """,
         flush=True,

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     rt = runtime or build_runtime(settings)
     app.extensions[EXTENSION] = rt
 
+    app.jinja_env.filters["local"] = local_time
     _install_request_hooks(app, settings)
     register_error_handlers(app)
     app.register_blueprint(health.bp)
@@ -105,6 +110,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 SCOPE_TEXTS = "scope_texts"
+#: Pages show times in China Standard Time (UTC+8, the one zone of the country).
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def local_time(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time (UTC; naive means UTC) as people here read it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA_TIME).strftime(fmt)
 
 
 def scope_text(scope: str, locale: str) -> str:
