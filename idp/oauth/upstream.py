@@ -50,7 +50,7 @@ from keys.jose import verify_jwt
 DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 #: Largest discovery document, JWK Set or userinfo answer read.
 MAX_BYTES: Final = 256 * 1024
-#: An unknown ``kid`` re-reads the JWKS at most this often (key rotation upstream).
+#: The same unknown ``kid`` re-reads the JWKS at most this often.
 REFETCH_SECONDS: Final = 30.0
 MAX_SUBJECT: Final = 255
 
@@ -86,7 +86,9 @@ class UpstreamClient:
         self._require_https = require_https
         self._lock = threading.Lock()
         self._metadata: tuple[float, UpstreamMetadata] | None = None
-        self._jwks: tuple[float, float, list[dict[str, Any]]] | None = None
+        self._jwks: tuple[float, list[dict[str, Any]]] | None = None
+        #: When each unknown ``kid`` last made us re-read the JWKS.
+        self._refetched: dict[str, float] = {}
 
     # -- discovery and keys ---------------------------------------------------------------------
 
@@ -125,10 +127,14 @@ class UpstreamClient:
     def key_for(self, kid: str | None) -> tuple[PublicKey, str]:
         """The upstream's signing key ``kid`` and the one algorithm it verifies.
 
-        An unknown ``kid`` re-reads the JWKS once (at most every ``REFETCH_SECONDS``),
-        so the upstream's key rotation is followed without a restart.
+        An unknown ``kid`` re-reads the JWKS once, so the upstream's key rotation is
+        followed without a restart; the same unknown ``kid`` again within
+        ``REFETCH_SECONDS`` does not (ID tokens come from the upstream's own token
+        endpoint, so this only bounds the work a broken upstream can cause).
         """
         for refetch in (False, True):
+            if refetch and not self._may_refetch(kid or ""):
+                break
             keys = self._keys(refetch=refetch)
             candidates = [
                 k
@@ -141,15 +147,22 @@ class UpstreamClient:
                 return _public_key(candidates[0])
         raise JWTError("the ID token's kid is not among the upstream's keys")
 
+    def _may_refetch(self, kid: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            last = self._refetched.get(kid)
+            if last is not None and now - last < REFETCH_SECONDS:
+                return False
+            if len(self._refetched) > 100:
+                self._refetched.clear()
+            self._refetched[kid] = now
+        return True
+
     def _keys(self, *, refetch: bool) -> list[dict[str, Any]]:
         now = time.monotonic()
         cached = self._jwks
-        if cached is not None:
-            expires, fetched, keys = cached
-            # A re-read for an unknown kid is allowed once per REFETCH_SECONDS, so a
-            # stream of made-up kids cannot make us fetch in a loop.
-            if (now < expires and not refetch) or (refetch and now - fetched <= REFETCH_SECONDS):
-                return keys
+        if cached is not None and now < cached[0] and not refetch:
+            return cached[1]
         document = self._get_json(self.metadata().jwks_uri, what="JWK Set")
         listed = document.get("keys")
         if not isinstance(listed, list):
@@ -158,7 +171,7 @@ class UpstreamClient:
             )
         found = [k for k in listed if isinstance(k, dict)]
         with self._lock:
-            self._jwks = (now + self.settings.metadata_cache_seconds, now, found)
+            self._jwks = (now + self.settings.metadata_cache_seconds, found)
         return found
 
     # -- the code flow -------------------------------------------------------------------------

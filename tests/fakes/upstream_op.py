@@ -66,8 +66,8 @@ class FakeUpstream:
             "nonce": self.nonce,
             "acr": "urn:tongban:loa:2",
             "amr": ["pwd"],
-            "legal_name": "王五",
-            "id_number": "44030519851120211X",
+            "legal_name": "张三",
+            "id_number": "11010519491231002X",
         }
         for name, value in self.claims.items():
             if value is None:

@@ -71,7 +71,8 @@ def test_the_authorization_request_carries_pkce_state_nonce_and_the_scopes(
     params = query(begin(idw.browser()).authorize_url)
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
-    assert len(params["state"]) >= 40 and len(params["nonce"]) >= 40
+    assert len(params["state"]) >= 40
+    assert len(params["nonce"]) >= 40
     assert params["client_id"] == "fj-tongban"
     assert params["redirect_uri"] == "http://127.0.0.1:8000/login/upstream/callback"
     assert params["scope"].split() == ["openid", "profile", "realname", "idnumber", "phone"]
