@@ -232,3 +232,21 @@ def fake_callback(journey: Journey, fake: FakeUpstream, **extra: str) -> TestRes
     params = query(journey.authorize_url)
     values = {"code": "code-1", "state": params["state"], "iss": fake.base_url, **extra}
     return journey.browser.get("/login/upstream/callback", **values)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def backend_env(request: pytest.FixtureRequest, initialised: dict[str, str]) -> dict[str, str]:
+    """Downstream settings for SQLite alone, and for PostgreSQL with Redis."""
+    env = dict(initialised)
+    if request.param == "postgres+redis":
+        db = request.getfixturevalue("postgres_db")
+        env["TONGBAN_DATABASE__URL"] = db.url.render_as_string(hide_password=False)
+        env["TONGBAN_REDIS__URL"] = request.getfixturevalue("redis_url")
+        env["TONGBAN_REDIS__PREFIX"] = request.getfixturevalue("redis_prefix")
+        initialise(env)
+    return env
