@@ -412,6 +412,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "please verify your identity again.",
         "login.done": "You are logged in.",
         "login.upstream": "Log in with {name}",
+        "err.upstream_unavailable": "The upstream identity provider is not answering; try again "
+        "later or log in another way.",
+        "err.upstream_denied": "The login at the upstream provider was cancelled or not allowed.",
+        "err.upstream_login_invalid": "The login at the upstream provider could not be "
+        "verified; please try again.",
+        "err.federation_state_invalid": "This login expired or was not started in this "
+        "browser; please start again.",
+        "err.federation_incomplete": "The upstream provider did not share what the login "
+        "needs (such as a name or a valid ID number).",
+        "err.federation_conflict": "The identity the upstream provider verified does not "
+        "match the real-name details of the account here, so the login was stopped to "
+        "protect it; please contact support.",
+        "err.federation_no_account": "There is no active account here for this person; "
+        "register first or contact support.",
         "account.title": "Choose an account",
         "account.heading": "Continue with which account?",
         "account.continue": "Continue as {name}",

@@ -102,6 +102,7 @@ def start() -> HTTPResponse:
         "verifier": verifier,
         "interaction": wait.id,
         "next": safe_next(request.args.get("next")),
+        "max_age": _max_age(wait),
     }
     ttl = client.settings.state_seconds
     provider().ephemeral.put(STATE_KEY + login_state, json.dumps(record).encode(), ttl)
@@ -142,6 +143,7 @@ def callback() -> HTTPResponse:
             code_verifier=str(record["verifier"]),
             nonce=str(record["nonce"]),
             max_age_seconds=client.settings.state_seconds,
+            auth_max_age=record.get("max_age"),
         )
         now = utcnow()
         identity = identity_from_claims(claims, client.settings, today=now.date())
@@ -181,9 +183,16 @@ def _raise_for_error(error: str | None) -> None:
 
 
 def _extra_params(wait: Waiting) -> dict[str, str]:
-    """``ui_locales`` of this page, and ``acr_values`` the upstream must reach when the
-    client needs a level (the upstream's values that map to it or higher)."""
+    """``ui_locales`` of this page; ``acr_values`` the upstream must reach when the
+    client needs a level (the upstream's values that map to it or higher); and the
+    client's ``prompt=login`` and ``max_age``, so an upstream session cannot stand in
+    for the fresh login the client asked for."""
     extra = {"ui_locales": str(g.get("locale", "zh-CN"))}
+    if "login" in str(wait.params.get("prompt", "")).split():
+        extra["prompt"] = "login"
+    max_age = _max_age(wait)
+    if max_age is not None:
+        extra["max_age"] = str(max_age)
     needed = wait.required_level
     if needed:
         fed = provider().settings.federation
@@ -192,6 +201,15 @@ def _extra_params(wait: Waiting) -> dict[str, str]:
         if fitting:
             extra["acr_values"] = " ".join(acr for _, acr in fitting)
     return extra
+
+
+def _max_age(wait: Waiting) -> int | None:
+    value = str(wait.params.get("max_age", ""))
+    if value.isdigit():
+        return int(value)
+    if wait.client is not None and wait.client.default_max_age is not None:
+        return wait.client.default_max_age
+    return None
 
 
 def _failed(wait: Waiting, exc: FederationError) -> HTTPResponse:

@@ -236,11 +236,20 @@ class UpstreamClient:
         access = token.get("access_token")
         return UpstreamTokens(id_token, access if isinstance(access, str) else None)
 
-    def verify_id_token(self, id_token: str, *, nonce: str, max_age_seconds: int) -> dict[str, Any]:
+    def verify_id_token(
+        self,
+        id_token: str,
+        *,
+        nonce: str,
+        max_age_seconds: int,
+        auth_max_age: int | None = None,
+    ) -> dict[str, Any]:
         """The ID token's claims once §3.1.3.7 holds; :class:`UpstreamLoginInvalid` else.
 
         ``max_age_seconds``: how old ``iat`` may be (the login's own time limit), so a
         token minted before this login began is refused even with the right nonce.
+        ``auth_max_age``: the ``max_age`` sent upstream; ``auth_time`` must then be
+        there and recent enough (§3.1.3.7 item 13).
         """
         leeway = self.settings.leeway_seconds
         try:
@@ -255,6 +264,12 @@ class UpstreamClient:
             _check_id_token(claims, self.settings.client_id, nonce)
             if claims["iat"] < time.time() - max_age_seconds - leeway:
                 raise JWTError("the ID token was issued before this login began")
+            if auth_max_age is not None:
+                auth_time = claims.get("auth_time")
+                if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+                    raise JWTError("max_age was sent and the ID token has no auth_time")
+                if auth_time < time.time() - auth_max_age - leeway:
+                    raise JWTError("the upstream login is older than max_age allows")
         except JWTError as exc:
             raise UpstreamLoginInvalid(
                 "the login at the upstream provider could not be verified",
@@ -279,11 +294,22 @@ class UpstreamClient:
         return answer
 
     def claims(
-        self, code: str, *, code_verifier: str, nonce: str, max_age_seconds: int
+        self,
+        code: str,
+        *,
+        code_verifier: str,
+        nonce: str,
+        max_age_seconds: int,
+        auth_max_age: int | None = None,
     ) -> dict[str, Any]:
         """Redeem ``code``, verify the ID token, add userinfo; the ID token's values win."""
         tokens = self.exchange_code(code, code_verifier)
-        claims = self.verify_id_token(tokens.id_token, nonce=nonce, max_age_seconds=max_age_seconds)
+        claims = self.verify_id_token(
+            tokens.id_token,
+            nonce=nonce,
+            max_age_seconds=max_age_seconds,
+            auth_max_age=auth_max_age,
+        )
         if self.settings.userinfo and tokens.access_token:
             extra = self.userinfo(tokens.access_token, subject=claims["sub"])
             claims = {**extra, **claims}

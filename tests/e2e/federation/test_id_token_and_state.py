@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from tests.e2e.federation.conftest import Journey
+from tests.e2e.federation.conftest import begin
 from tests.e2e.federation.conftest import fake_callback
 from tests.e2e.federation.conftest import fake_journey
 from tests.e2e.federation.conftest import fake_settings
@@ -270,3 +271,44 @@ def test_with_federation_on_the_button_is_there_in_both_languages(idw: IdWorld) 
     assert "使用 国家政务服务平台 登录" in browser.last
     browser.get("/login", lang="en")
     assert "Log in with National Government Service Platform" in browser.last
+
+
+# -- a fresh login asked by the client ----------------------------------------------------------
+
+
+def _journey_for_client(idw: IdWorld, fake: FakeUpstream, **params: str) -> Journey:
+    rp = idw.rp()
+    browser = Browser(rp.browser)
+    response = rp.authorize(**params)
+    assert response.status_code == 303
+    interaction = query(response.headers["Location"])["interaction"]
+    journey = begin(browser, interaction=interaction)
+    sent = query(journey.authorize_url)
+    fake.challenge, fake.nonce = sent["code_challenge"], sent["nonce"]
+    return journey
+
+
+def test_prompt_login_and_max_age_are_passed_on_and_auth_time_is_checked(
+    idw: IdWorld, fake_upstream: FakeUpstream
+) -> None:
+    journey = _journey_for_client(idw, fake_upstream, prompt="login", max_age="0")
+    sent = query(journey.authorize_url)
+    assert (sent["prompt"], sent["max_age"]) == ("login", "0")
+    # No auth_time although max_age was sent: refused (Core §3.1.3.7 item 13).
+    refused(fake_callback(journey, fake_upstream), journey.browser)
+
+    journey = _journey_for_client(idw, fake_upstream, max_age="0")
+    fake_upstream.claims = {"auth_time": int(time.time()) - 3600}
+    refused(fake_callback(journey, fake_upstream), journey.browser)
+
+    journey = _journey_for_client(idw, fake_upstream, max_age="0")
+    fake_upstream.claims = {"auth_time": int(time.time())}
+    assert fake_callback(journey, fake_upstream).status_code == 303
+
+
+def test_without_prompt_or_max_age_neither_is_sent(
+    idw: IdWorld, fake_upstream: FakeUpstream
+) -> None:
+    sent = query(_journey_for_client(idw, fake_upstream).authorize_url)
+    assert "prompt" not in sent
+    assert "max_age" not in sent
