@@ -128,6 +128,7 @@ def validate(settings: Settings) -> None:
     _check_range("idp.argon2_iterations", idp.argon2_iterations, 1, 20)
     _check_range("idp.argon2_concurrency", idp.argon2_concurrency, 1, 256)
     _validate_authn(settings)
+    validate_federation(settings)
     if not 0.05 <= settings.worker.interval <= 3600:
         raise ConfigError("worker.interval: must be 0.05 to 3600 seconds")
     longest = max(idp.access_token_seconds, idp.id_token_seconds)
@@ -186,6 +187,54 @@ def _validate_authn(settings: Settings) -> None:
     proxy_networks(certs.proxy_addresses)
 
 
+def validate_federation(settings: Settings) -> None:
+    """The upstream provider's settings, when federation is on (``federation.issuer``)."""
+    fed = settings.federation
+    _check_range("federation.max_level", fed.max_level, 1, 3)
+    _check_seconds("federation.timeout", fed.timeout)
+    _check_range("federation.state_seconds", fed.state_seconds, 60, 3600)
+    _check_range("federation.metadata_cache_seconds", fed.metadata_cache_seconds, 0, 86400)
+    _check_range("federation.leeway_seconds", fed.leeway_seconds, 0, 300)
+    acr_level_map(fed.acr_levels)
+    if not fed.issuer:
+        return
+    _check_url("federation.issuer", fed.issuer, ("http", "https"))
+    parts = urlsplit(fed.issuer)
+    if parts.query or parts.fragment or fed.issuer.endswith("/"):
+        raise ConfigError(
+            "federation.issuer: no query, fragment or trailing '/' (it is compared byte for "
+            "byte with the upstream's discovery document and ID tokens)"
+        )
+    if fed.issuer == settings.issuer:
+        raise ConfigError("federation.issuer: must be another provider than this one")
+    if not fed.client_id:
+        raise ConfigError("federation.client_id: required when federation.issuer is set")
+    if not fed.client_secret:
+        raise ConfigError("federation.client_secret: required when federation.issuer is set")
+    if "openid" not in fed.scopes.split():
+        raise ConfigError("federation.scopes: must include openid")
+    if not fed.name.strip() or len(fed.name) > 40 or len(fed.name_en) > 80:
+        raise ConfigError("federation.name: 1 to 40 characters (name_en: at most 80)")
+    for key in ("name_claim", "id_number_claim", "id_type_claim", "phone_claim"):
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", getattr(fed, key)):
+            raise ConfigError(f"federation.{key}: a claim name (letters, digits, _ . : -)")
+
+
+def acr_level_map(text: str) -> dict[str, int]:
+    """``federation.acr_levels`` as a mapping; ConfigError naming a bad pair."""
+    mapping: dict[str, int] = {}
+    for pair in text.replace(",", " ").split():
+        acr, _, level = pair.rpartition("=")
+        if not acr or level not in ("1", "2", "3"):
+            raise ConfigError(
+                f"federation.acr_levels: {pair!r} is not acr=level with a level of 1, 2 or 3"
+            )
+        if acr in mapping:
+            raise ConfigError(f"federation.acr_levels: {acr!r} is listed twice")
+        mapping[acr] = int(level)
+    return mapping
+
+
 def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """The networks of ``certificates.proxy_addresses``; ConfigError naming a bad one."""
     networks = []
@@ -219,6 +268,11 @@ def guard_production(
     for key, kind, url in (
         ("sms.url", settings.sms.kind, settings.sms.url),
         ("registry.url", settings.registry.kind, settings.registry.url),
+        (
+            "federation.issuer",
+            "http" if settings.federation.issuer else "",
+            settings.federation.issuer,
+        ),
     ):
         if kind == "http" and urlsplit(url).scheme != "https":
             raise ProductionGuardError(f"{key}: production requires https")

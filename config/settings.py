@@ -260,6 +260,72 @@ class SigningSettings:
 
 
 @dataclass(frozen=True)
+class FederationSettings:
+    issuer: str = doc(
+        "Issuer of the upstream OpenID Connect provider people may log in through (the "
+        "national government service platform, another province's Tongban). Empty: "
+        "federation is off. Its discovery document must name exactly this issuer.",
+        "",
+    )
+    client_id: str = doc("Client id the upstream provider registered for Tongban.", "")
+    client_secret: str = doc(
+        "Client secret for the upstream's token endpoint (`client_secret_basic`).",
+        "",
+        secret=True,
+    )
+    name: str = doc(
+        "The upstream's name on the login button (使用 {name} 登录).", "国家政务服务平台"
+    )
+    name_en: str = doc(
+        "The upstream's name on the English login page.", "National Government Service Platform"
+    )
+    scopes: str = doc(
+        "Scopes asked of the upstream, space-separated; `openid` is required. The defaults "
+        "fit a Tongban upstream whose client may receive ID numbers.",
+        "openid profile realname idnumber phone",
+    )
+    acr_levels: str = doc(
+        "How the upstream's `acr` values map to local levels of assurance: "
+        "space-separated `acr=level` pairs (level 1 to 3). An `acr` not listed counts as "
+        "level 1. The default reads a Tongban upstream's own levels one to one.",
+        "urn:tongban:loa:1=1 urn:tongban:loa:2=2 urn:tongban:loa:3=3",
+    )
+    max_level: int = doc(
+        "The highest level a federated login may reach here, whatever the upstream asserts "
+        "(2: its real-name verification is trusted, its strong authentication is not).",
+        2,
+    )
+    name_claim: str = doc(
+        "Claim with the person's legal name (`name` is used when it is missing).", "legal_name"
+    )
+    id_number_claim: str = doc(
+        "Claim with the verified ID number; trusted only at a mapped level of 2 or more.",
+        "id_number",
+    )
+    id_type_claim: str = doc(
+        "Claim with the document type (`resident_id` when missing).", "id_type"
+    )
+    phone_claim: str = doc("Claim with the mobile number (`+86…`).", "phone_number")
+    userinfo: bool = doc(
+        "Also fetch the upstream's userinfo endpoint for claims the ID token lacks.", True
+    )
+    create_accounts: bool = doc(
+        "Create an account for an upstream person who has none here. Off: only people "
+        "whose verified ID number matches an account here (or who were linked before) "
+        "may log in through the upstream.",
+        True,
+    )
+    timeout: float = doc("Seconds to wait for each request to the upstream.", 5.0)
+    state_seconds: int = doc("Time a person has to log in at the upstream and come back.", 10 * 60)
+    metadata_cache_seconds: int = doc(
+        "How long the upstream's discovery document and keys are reused (an unknown `kid` "
+        "re-reads the keys at once, at most every 30 seconds).",
+        3600,
+    )
+    leeway_seconds: int = doc("Clock difference tolerated when checking ID token times.", 60)
+
+
+@dataclass(frozen=True)
 class WorkerSettings:
     embedded: bool = doc(
         "Run the outbox worker (back-channel logout notices, and later publications) inside "
@@ -361,6 +427,10 @@ class Settings:
     )
     signing: SigningSettings = field(
         default_factory=SigningSettings, metadata={"doc": "Seals, the internal CA, stamping."}
+    )
+    federation: FederationSettings = field(
+        default_factory=FederationSettings,
+        metadata={"doc": "Login through an upstream OpenID Connect provider."},
     )
     worker: WorkerSettings = field(
         default_factory=WorkerSettings, metadata={"doc": "The outbox worker."}

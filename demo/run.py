@@ -1,4 +1,6 @@
-"""`make demo`: Tongban on :8000 and two department systems on :8001 and :8002.
+"""`make demo`: Tongban on :8000 and two department systems on :8001 and :8002
+(`DEMO_FEDERATION=1 make demo`: also a second Tongban on localhost:8010 as the upstream
+provider people can log in through).
 
 Seeds (once, idempotently) two departments, their demo clients, two demo people and
 their documents (see ``demo/documents.py``), then runs the three servers until Ctrl-C. Everything lives in $TONGBAN_DATA_DIR (./var).
@@ -34,7 +36,10 @@ from idp.departments import add_department  # noqa: E402
 from idp.departments import list_departments  # noqa: E402
 from idp.errors import ClientNotFound  # noqa: E402
 from idp.errors import Conflict  # noqa: E402
+from idp.identity.documents import parse_document  # noqa: E402
+from idp.identity.documents import resident_id_check_char  # noqa: E402
 from idp.provider import Provider  # noqa: E402
+from tongban.bootstrap import initialise  # noqa: E402
 from tongban.runtime import build_runtime  # noqa: E402
 
 PASSWORD = "tongban-demo-2026"
@@ -110,6 +115,85 @@ def seed(env: Mapping[str, str], systems: tuple[System, ...]) -> dict[str, str]:
     return saved
 
 
+# -- an upstream provider (federation) ----------------------------------------------------------
+
+#: The upstream's client for the Tongban it federates to.
+UPSTREAM_CLIENT = "demo-federation"
+#: A person known only to the upstream, verified there (level 2).
+UPSTREAM_PERSON = ("wangwu", "王五")
+UPSTREAM_PORT = 8010
+
+
+def demo_id_number() -> str:
+    body = "44030519851120211"
+    return body + resident_id_check_char(body)
+
+
+def seed_upstream(env: Mapping[str, str], downstream_issuer: str) -> str:
+    """Seed a second Tongban as the upstream provider: a client for the downstream (may
+    receive ID numbers; first-party, so no consent page there) and one verified person.
+    Returns the client's secret (rotated when the client exists already)."""
+    settings = load(env)
+    runtime = build_runtime(settings, env)
+    provider = Provider(runtime)
+    now = datetime.now(UTC)
+    if "gjzwfw" not in {d.id for d in list_departments(provider.db)}:
+        add_department(
+            provider.db, "gjzwfw", "国家政务服务平台", name_en=None, now=now, actor="demo"
+        )
+    meta = ClientMetadata(
+        name="通办（省级）",
+        redirect_uris=(f"{downstream_issuer}/login/upstream/callback",),
+        scopes=("openid", "profile", "realname", "idnumber", "phone"),
+        allow_id_number=True,
+        first_party=True,
+    )
+    try:
+        provider.clients.get(UPSTREAM_CLIENT)
+        secret = provider.clients.rotate_secret(UPSTREAM_CLIENT, now=now, actor="demo")
+    except ClientNotFound:
+        _, created = provider.clients.create(
+            "gjzwfw", meta, now=now, actor="demo", client_id=UPSTREAM_CLIENT
+        )
+        secret = created or ""
+    username, name = UPSTREAM_PERSON
+    document = parse_document("resident_id", demo_id_number(), today=now.date())
+    with contextlib.suppress(Conflict):
+        provider.accounts.add(
+            username, PASSWORD, name, now=now, actor="demo", document=document, verified_by="demo"
+        )
+    runtime.db.dispose()
+    return secret
+
+
+def federation_env(upstream_issuer: str, secret: str) -> dict[str, str]:
+    """The downstream's settings for logging in through the upstream."""
+    return {
+        "TONGBAN_FEDERATION__ISSUER": upstream_issuer,
+        "TONGBAN_FEDERATION__CLIENT_ID": UPSTREAM_CLIENT,
+        "TONGBAN_FEDERATION__CLIENT_SECRET": secret,
+    }
+
+
+def start_upstream(
+    env: Mapping[str, str], data_dir: Path, port: int, downstream_issuer: str
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Initialise (once) and start the upstream Tongban on ``localhost:port``; return
+    the process and the settings the downstream needs. ``localhost``, not 127.0.0.1:
+    browsers keep cookies per host name, not per port, and the two instances use the
+    same cookie names."""
+    issuer = f"http://localhost:{port}"
+    upstream_env = {
+        **{k: v for k, v in env.items() if not k.startswith("TONGBAN_")},
+        "TONGBAN_DATA_DIR": str(data_dir),
+        "TONGBAN_ISSUER": issuer,
+        "TONGBAN_SERVER__PORT": str(port),
+    }
+    initialise(upstream_env)
+    secret = seed_upstream(upstream_env, downstream_issuer)
+    return start_tongban(upstream_env, port), federation_env(issuer, secret)
+
+
 def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -168,19 +252,36 @@ def main() -> None:
     issuer = load(env).issuer
     port = int(issuer.rsplit(":", 1)[-1]) if issuer.count(":") == 2 else 8000
     secrets = seed(env, SYSTEMS)
-    children = [start_tongban(env, port)]
-    first, second = SYSTEMS
-    children.append(start_department(first, second, issuer, secrets[first.client_id]))
-    children.append(start_department(second, first, issuer, secrets[second.client_id]))
-    print(
-        f"""
+    children: list[subprocess.Popen[bytes]] = []
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        upstream_line = ""
+        if os.environ.get("DEMO_FEDERATION") == "1":
+            # A second Tongban as the upstream provider (国家政务服务平台 in the demo).
+            upstream, settings = start_upstream(
+                env, load(env).data_dir / "upstream", UPSTREAM_PORT, issuer
+            )
+            children.append(upstream)
+            env.update(settings)
+            upstream_line = (
+                f"\n  Upstream provider (federation) {settings['TONGBAN_FEDERATION__ISSUER']}"
+                f"  person {UPSTREAM_PERSON[0]} ({UPSTREAM_PERSON[1]}), same password: log in "
+                f"with the 使用 国家政务服务平台 登录 button"
+            )
+        children.append(start_tongban(env, port))
+        first, second = SYSTEMS
+        children.append(start_department(first, second, issuer, secrets[first.client_id]))
+        children.append(start_department(second, first, issuer, secrets[second.client_id]))
+        print(
+            f"""
   通办 Tongban demo
   ─────────────────
   Tongban (identity provider)   {issuer}
   {first.name:<28} {first.base}/
   {second.name:<28} {second.base}/
 
-  Demo accounts (password {PASSWORD}):  {", ".join(f"{u} ({n})" for u, n in PEOPLE)}
+  Demo accounts (password {PASSWORD}):  {", ".join(f"{u} ({n})" for u, n in PEOPLE)}{upstream_line}
 
   Log in at one system, open the other: you are logged in. Log out at either: both end.
   张三 is real-name verified and heads a company: its licence and his approval are in
@@ -188,11 +289,8 @@ def main() -> None:
   name 李四 and ID number {IDENTITIES["lisi"][1]} (the demo registry). SMS codes: {issuer}/dev/sms
   Ctrl-C stops everything.
 """,
-        flush=True,
-    )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
+            flush=True,
+        )
         stopped.wait()
     except KeyboardInterrupt:
         pass

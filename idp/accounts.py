@@ -14,6 +14,8 @@ import re
 import secrets
 import time
 import unicodedata
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,9 +165,13 @@ class Accounts:
         document: Document | None = None,
         verified_by: str | None = None,
         request_id: str | None = None,
+        within: Session | None = None,
     ) -> Person:
         """Create an account; a ``document`` makes it level 2 and needs ``verified_by``
-        (the registry that matched it), so an unverified number is never stored."""
+        (the registry that matched it), so an unverified number is never stored.
+
+        ``within``: a transaction of the caller's to write in (federation creates the
+        account and its link together), instead of one of its own."""
         username = check_username(username)
         name = check_name(name)
         number = parse_phone_field(phone) if phone else None
@@ -176,7 +182,7 @@ class Accounts:
             normalised = self.check_new_password(password, context=(username, name, number or ""))
             digest = self._passwords.hash(normalised)
         person_id = secrets.token_hex(16)
-        with self._db.transaction() as session:
+        with self._transaction(within) as session:
             taken = session.execute(
                 select(func.count())
                 .select_from(PersonRecord)
@@ -231,10 +237,13 @@ class Accounts:
         now: datetime,
         actor: str,
         request_id: str | None = None,
+        within: Session | None = None,
     ) -> Person:
-        """Record a registry-verified name and document: the account becomes level 2."""
+        """Record a registry-verified name and document: the account becomes level 2.
+
+        ``within``: as for :meth:`add`."""
         name = check_name(name)
-        with self._db.transaction() as session:
+        with self._transaction(within) as session:
             rec = session.get(PersonRecord, person_id)
             if rec is None:
                 raise PersonNotFound(f"no person {person_id!r}")
@@ -449,6 +458,9 @@ class Accounts:
         return person
 
     # -- storage helpers ----------------------------------------------------------------------
+
+    def _transaction(self, within: Session | None) -> AbstractContextManager[Session]:
+        return nullcontext(within) if within is not None else self._db.transaction()
 
     def _store_phone(
         self, session: Session, rec: PersonRecord, number: str, *, verified: bool

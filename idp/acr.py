@@ -7,7 +7,9 @@
 | ``urn:tongban:loa:3`` | level 2, and a phishing-resistant or certificate-based authenticator in this login |
 
 ``amr`` values follow RFC 8176 (``pwd``, ``otp``, ``sms``, ``hwk``, ``swk``, ``mfa``...),
-plus ``x509`` for an enterprise digital certificate. A passkey is ``hwk`` when it is
+plus ``x509`` for an enterprise digital certificate and ``fed`` for a login through
+the upstream provider (federation; its level is the upstream's, mapped and capped by
+``federation.max_level``, see :mod:`idp.federation`). A passkey is ``hwk`` when it is
 bound to one device and ``swk`` when it may be synced; both are phishing-resistant.
 
 An account's own level is 1 or 2 (:attr:`idp.accounts.Person.loa`); level 3 is a
@@ -23,7 +25,15 @@ PREFIX: Final = "urn:tongban:loa:"
 LEVELS: Final = {1: f"{PREFIX}1", 2: f"{PREFIX}2", 3: f"{PREFIX}3"}
 SUPPORTED: Final = tuple(LEVELS.values())
 #: The highest level each authentication method can give on its own.
-METHOD_CEILING: Final = {"pwd": 2, "otp": 2, "sms": 2, "hwk": 3, "swk": 3, "x509": 3}
+METHOD_CEILING: Final = {
+    "pwd": 2,
+    "otp": 2,
+    "sms": 2,
+    "fed": 2,
+    "hwk": 3,
+    "swk": 3,
+    "x509": 3,
+}
 #: Methods that are phishing-resistant or certificate-based: they lift level 2 to 3.
 STRONG_METHODS: Final = frozenset(m for m, level in METHOD_CEILING.items() if level == 3)
 

@@ -16,7 +16,15 @@
     │   └── UsernameTaken, PhoneTaken, IdNumberTaken
     ├── LoginFailed            (401) wrong username or password, or a disabled account:
     │                                one message for all, so nothing is revealed
-    └── CertificateRejected    (401, shown) an enterprise certificate login failed
+    ├── CertificateRejected    (401, shown) an enterprise certificate login failed
+    └── FederationError        a login through the upstream provider did not complete
+        ├── UpstreamUnavailable     (503) the upstream did not answer, or not as OIDC says
+        ├── UpstreamDenied          (400) the person cancelled, or the upstream refused
+        ├── UpstreamLoginInvalid    (401) the ID token or userinfo failed validation
+        ├── FederationStateInvalid  (400) unknown, used, expired or another browser's state
+        ├── FederationIncomplete    (400) the upstream did not release what is needed
+        ├── FederationConflict      (409) the link and the verified ID number disagree
+        └── FederationNoAccount     (403) nobody here to link, and creating accounts is off
 """
 
 from __future__ import annotations
@@ -111,3 +119,47 @@ class CertificateRejected(IdpError):
     code = "certificate_rejected"
     http_status = 401
     expose = True
+
+
+class FederationError(IdpError):
+    """A login through the upstream provider did not complete. The message is safe to
+    show; ``detail`` (for the log) never holds tokens or personal data."""
+
+    code = "federation_error"
+    http_status = 400
+    expose = True
+
+
+class UpstreamUnavailable(FederationError):
+    code = "upstream_unavailable"
+    http_status = 503
+
+
+class UpstreamDenied(FederationError):
+    code = "upstream_denied"
+
+
+class UpstreamLoginInvalid(FederationError):
+    """One public error for every failed check of the ID token or userinfo answer, so
+    the page is no oracle; ``detail`` names the check."""
+
+    code = "upstream_login_invalid"
+    http_status = 401
+
+
+class FederationStateInvalid(FederationError):
+    code = "federation_state_invalid"
+
+
+class FederationIncomplete(FederationError):
+    code = "federation_incomplete"
+
+
+class FederationConflict(FederationError):
+    code = "federation_conflict"
+    http_status = 409
+
+
+class FederationNoAccount(FederationError):
+    code = "federation_no_account"
+    http_status = 403

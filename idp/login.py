@@ -17,6 +17,7 @@ from typing import Final
 
 from idp.accounts import Accounts
 from idp.accounts import Person
+from idp.acr import LEVELS
 from idp.acr import acr_for
 from idp.authn.errors import OneTimeCodeError
 from idp.authn.errors import SMSUnavailable
@@ -38,9 +39,13 @@ class LoginResult:
     #: The name the throttle counted this login under (for the second factor).
     login_name: str
     totp_due: bool = False
+    #: A level decided elsewhere: a federated login's is the upstream's, mapped and capped.
+    level: int | None = None
 
     @property
     def acr(self) -> str:
+        if self.level is not None:
+            return LEVELS[self.level]
         return acr_for(self.person.loa, self.amr)
 
 

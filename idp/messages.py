@@ -175,6 +175,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.csrf": "页面已过期，请重新提交。",
         "login.step_up": "该服务要求更高的认证等级（{level} 级），请重新验证身份。",
         "login.done": "您已登录。",
+        "login.upstream": "使用 {name} 登录",
+        "err.upstream_unavailable": "上级身份平台暂时无法访问，请稍后重试或使用其他方式登录。",
+        "err.upstream_denied": "您在上级身份平台取消了登录，或登录未获准许。",
+        "err.upstream_login_invalid": "上级身份平台的登录结果未通过校验，请重新登录。",
+        "err.federation_state_invalid": "登录已超时，或不是在本浏览器中发起的，请重新登录。",
+        "err.federation_incomplete": "上级身份平台没有提供登录所需的信息（如姓名或有效的证件号码）。",
+        "err.federation_conflict": "上级身份平台核验的身份与本平台账号的实名信息不一致，"
+        "为保护您的账号，本次登录未完成；请联系客服处理。",
+        "err.federation_no_account": "本平台没有与该身份对应的可用账号，请先注册或联系客服。",
         "account.title": "选择账号",
         "account.heading": "以哪个账号继续？",
         "account.continue": "以 {name} 继续",
@@ -402,6 +411,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.step_up": "This service needs a higher level of assurance (level {level}); "
         "please verify your identity again.",
         "login.done": "You are logged in.",
+        "login.upstream": "Log in with {name}",
+        "err.upstream_unavailable": "The upstream identity provider is not answering; try again "
+        "later or log in another way.",
+        "err.upstream_denied": "The login at the upstream provider was cancelled or not allowed.",
+        "err.upstream_login_invalid": "The login at the upstream provider could not be "
+        "verified; please try again.",
+        "err.federation_state_invalid": "This login expired or was not started in this "
+        "browser; please start again.",
+        "err.federation_incomplete": "The upstream provider did not share what the login "
+        "needs (such as a name or a valid ID number).",
+        "err.federation_conflict": "The identity the upstream provider verified does not "
+        "match the real-name details of the account here, so the login was stopped to "
+        "protect it; please contact support.",
+        "err.federation_no_account": "There is no active account here for this person; "
+        "register first or contact support.",
         "account.title": "Choose an account",
         "account.heading": "Continue with which account?",
         "account.continue": "Continue as {name}",

@@ -1,6 +1,6 @@
 """The identity provider's tables: departments, clients, persons and their passkeys,
-legal entities and their agents, subjects, consents, refresh tokens, revoked grants and
-registration tokens."""
+legal entities and their agents, links to upstream accounts (federation), subjects,
+consents, refresh tokens, revoked grants and registration tokens."""
 
 from __future__ import annotations
 
@@ -150,6 +150,25 @@ class AgentRecord(Base):
     appointed_by: Mapped[str] = mapped_column(String(100), nullable=False)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     revoked_at: Mapped[datetime | None]
+
+
+class FederationLink(Base):
+    """An account at an upstream OpenID Connect provider (issuer + ``sub``) that logs in
+    as a local person. A person has at most one link per upstream."""
+
+    __tablename__ = "federation_links"
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    #: How the link was made: ``created`` (a new account) or ``id_number`` (matched).
+    linked_by: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    last_login_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("issuer", "person_id", name="uq_federation_links_issuer_person"),
+    )
 
 
 class SubjectRecord(Base):

@@ -32,6 +32,7 @@ from idp.clients import ClientRegistry
 from idp.consent import Consents
 from idp.deps import IdpDeps
 from idp.entities import Entities
+from idp.federation import Federation
 from idp.login import Logins
 from idp.logout import BACKCHANNEL_KIND
 from idp.logout import Logouts
@@ -234,6 +235,12 @@ class Provider:
             self.realnames,
             ttl=self.settings.idp.interaction_seconds,
         )
+
+    @cached_property
+    def federation(self) -> Federation | None:
+        """Login through the upstream provider, when ``federation.issuer`` is set."""
+        settings = self.settings.federation
+        return Federation(self.db, self.accounts, settings) if settings.issuer else None
 
     @cached_property
     def session_log(self) -> SessionLog:

@@ -34,6 +34,7 @@ from idp.oauth.discovery import metadata_bytes
 from idp.oauth.grants import ALL_CLIENT_AUTH
 from idp.oauth.server import OAuthServer
 from idp.oauth.server import ParamsRequest
+from idp.oauth.upstream import UpstreamClient
 from idp.oauth.userinfo import userinfo as userinfo_response
 from idp.provider import Provider
 from idp.webkit import NO_STORE
@@ -66,17 +67,29 @@ bp = Blueprint(
 def init_app(app: Flask, deps: IdpDeps) -> None:
     from idp import logout_web
     from idp import web_account
+    from idp import web_federation
     from idp import web_login
 
     provider = Provider(deps)
     server = OAuthServer(provider)
     registration_open = provider.settings.idp.registration != "closed"
     document = metadata_bytes(provider.issuer, registration_open=registration_open)
+    federation = provider.settings.federation
+    upstream = (
+        UpstreamClient(
+            federation,
+            provider.issuer + "/login/upstream/callback",
+            require_https=provider.settings.production,
+        )
+        if federation.issuer
+        else None
+    )
     app.extensions["idp"] = IdpState(
-        provider, server, AuthorizationFlow(server), document, document
+        provider, server, AuthorizationFlow(server), document, document, upstream
     )
     app.register_blueprint(bp)
     app.register_blueprint(web_login.bp)
+    app.register_blueprint(web_federation.bp)
     app.register_blueprint(web_account.bp)
     app.register_blueprint(logout_web.bp)
 
@@ -152,10 +165,20 @@ def login_page(wait: Waiting, http_status: int, **context: Any) -> HTTPResponse:
         sms=p.logins.sms_enabled and level < 3,
         certificate=p.certificates.enabled,
         certificate_tls=p.certificates.proxy_enabled,
+        upstream=_upstream_name(level),
         register=p.registrations is not None,
         next=safe_next(request.values.get("next")) or "",
         **context,
     )
+
+
+def _upstream_name(required_level: int) -> str | None:
+    """The upstream provider's name for the login button, when federation is on and a
+    federated login can reach the level the client needs."""
+    fed = provider().settings.federation
+    if state().upstream is None or required_level > fed.max_level:
+        return None
+    return fed.name_en if g.get("locale") == "en" and fed.name_en else fed.name
 
 
 @bp.route("/login", methods=["GET", "POST"])

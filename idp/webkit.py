@@ -51,6 +51,7 @@ from idp.oauth.authorize import ShowConsent
 from idp.oauth.authorize import ShowLogin
 from idp.oauth.authorize import ShowSelectAccount
 from idp.oauth.server import OAuthServer
+from idp.oauth.upstream import UpstreamClient
 from idp.provider import Provider
 from idp.sessions import BrowserSession
 
@@ -69,6 +70,8 @@ class IdpState:
     flow: AuthorizationFlow
     discovery: bytes
     oauth_metadata: bytes
+    #: The upstream provider's client when federation is on (``federation.issuer``).
+    upstream: UpstreamClient | None = None
 
 
 def state() -> IdpState:

@@ -1,5 +1,6 @@
 """A real browser (Debian's Chromium driven by Playwright) against the real servers:
-Tongban under granian and two demo department systems, each on a free loopback port."""
+Tongban under granian and two demo department systems, each on a free loopback port,
+and for federation a second Tongban as the upstream provider."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from demo.run import System
 from demo.run import seed
 from demo.run import start_department
 from demo.run import start_tongban
+from demo.run import start_upstream
 from demo.run import stop
 from tests.conftest import free_port
 from tests.conftest import unavailable
@@ -48,12 +52,15 @@ class Stack:
         stop([self.processes.pop(self.systems[index].client_id)])
 
 
-@pytest.fixture
-def stack(initialised: dict[str, str]) -> Iterator[Stack]:
-    port = free_port()
+@contextmanager
+def running_stack(
+    initialised: dict[str, str], port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """Tongban on ``port`` (with ``extra_env`` settings) and both demo systems."""
     issuer = f"http://127.0.0.1:{port}"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
     env = {**clean, **initialised, "TONGBAN_ISSUER": issuer, "TONGBAN_WORKER__INTERVAL": "0.2"}
+    env.update(extra_env or {})
     systems = (
         System(
             "demo-scjg", "scjgj", "市场监督管理局", "市场监管 · 企业开办", free_port(), "#0b4a8b"
@@ -71,6 +78,28 @@ def stack(initialised: dict[str, str]) -> Iterator[Stack]:
         yield built
     finally:
         stop([*built.processes.values(), tongban])
+
+
+@pytest.fixture
+def stack(initialised: dict[str, str]) -> Iterator[Stack]:
+    with running_stack(initialised, free_port()) as built:
+        yield built
+
+
+@pytest.fixture
+def federated_stack(initialised: dict[str, str], tmp_path: Path) -> Iterator[Stack]:
+    """The stack, whose Tongban also logs people in through a second Tongban (the
+    upstream provider, on ``localhost`` so the browser keeps its cookies apart)."""
+    port = free_port()
+    upstream, settings = start_upstream(
+        os.environ, tmp_path / "upstream", free_port(), f"http://127.0.0.1:{port}"
+    )
+    try:
+        with running_stack(initialised, port, settings) as built:
+            built.processes["upstream"] = upstream
+            yield built
+    finally:
+        stop([upstream])
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ document type column (``foreign_permanent_resident_id`` has 29 characters).
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-04
+Create Date: 2026-11-27
 """
 
 from __future__ import annotations
