@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from idp.departments import add_department
+from idp.departments import list_departments
 from idp.provider import Provider
 from idp.realname import parse_id_document
 from idp.registry.importer import import_entities
@@ -81,6 +83,10 @@ def seed_documents(runtime: Runtime, provider: Provider) -> None:
     if provider.entities.find(COMPANY[0]) is None:
         provider.entities.register(COMPANY[0], COMPANY[1], zhang.id, now=now, actor="demo")
 
+    if DEPARTMENT not in {d.id for d in list_departments(provider.db)}:
+        add_department(
+            provider.db, DEPARTMENT, "市场监督管理局", name_en=None, now=now, actor="demo"
+        )
     signing = build_signing(runtime)
     seals = [s for s in signing.seals.for_department(DEPARTMENT) if s.status == "active"]
     seal = seals[0] if seals else None
