@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 
-from idp.oauth.tokens import InvalidToken
 from idp.oauth.tokens import TokenIssuer
 from idp.provider import Provider
 from licences.holders import Holder
@@ -27,6 +25,7 @@ from licences.service_errors import LicenceTypeNotFound
 from signing.api_auth import APIAuthError
 from signing.pades import AtAnchor
 from signing.service import SigningService
+from tongban.api_auth import verified_token
 from tongban.i18n import translate
 from tongban.runtime import Runtime
 
@@ -97,15 +96,7 @@ class IdpHolderAuthenticator:
         self._tokens = TokenIssuer(provider)
 
     def authenticate_holder(self, bearer_token: str | None) -> HolderGrant:
-        if not bearer_token:
-            raise APIAuthError("an access token is required (Authorization: Bearer ...)")
-        try:
-            claims = self._tokens.verify_access_token(bearer_token, now=int(time.time()))
-        except InvalidToken:
-            raise APIAuthError("the access token is invalid, expired or revoked") from None
-        client = self._provider.clients.find(str(claims["client_id"]))
-        if client is None:
-            raise APIAuthError("the client is not active")
+        claims, client = verified_token(self._provider, self._tokens, bearer_token)
         person_id = self._provider.subjects.person_for(client.sector, str(claims.get("sub", "")))
         if person_id is None:
             raise APIAuthError("the access token does not stand for a person")

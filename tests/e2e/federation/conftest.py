@@ -5,7 +5,6 @@ or a small fake whose ID tokens a test shapes."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from tests.e2e.idp.conftest import IdWorld
 from tests.e2e.idp.conftest import make_idworld  # noqa: F401 (a fixture used here)
 from tests.e2e.oidc.conftest import NOW
 from tests.e2e.oidc.conftest import PASSWORD
+from tests.e2e.oidc.conftest import form_field as field_of
 from tests.fakes.upstream_op import CLIENT_ID as FAKE_CLIENT_ID
 from tests.fakes.upstream_op import CLIENT_SECRET as FAKE_CLIENT_SECRET
 from tests.fakes.upstream_op import FakeUpstream
@@ -48,12 +48,6 @@ WANG_PHONE = "13700001111"
 
 def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def field_of(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no {name} field in page"
-    return match.group(1)
 
 
 @dataclass
