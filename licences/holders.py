@@ -9,9 +9,9 @@ entities they may act for come in from the composition root, which asks ``idp``:
 * :class:`HolderAuthenticator` turns a *person's* OAuth access token (from a login whose
   scope included ``licence:<type>``, with the person's consent) into a :class:`HolderGrant`.
 
-The user space ("my licences") calls :func:`licences_for_holder` and, for a download,
-:func:`pdf_for_holder`, which refuses (as "not found", so nothing leaks) a licence that
-is not the holder's. A department system calls ``GET /api/licences/shared`` with the
+The user space ("my licences") calls :func:`licences_for_holder` and, for a download or a
+QR picture, :func:`pdf_for_holder` or :func:`qr_svg_for_holder`, which refuse (as "not
+found", so nothing leaks) a licence that is not the holder's. A department system calls ``GET /api/licences/shared`` with the
 person's access token; :func:`shared_licences` returns only the types the token's scopes
 name.
 """
@@ -31,8 +31,10 @@ __all__ = [
     "Holder",
     "HolderAuthenticator",
     "HolderGrant",
+    "licence_for_holder",
     "licences_for_holder",
     "pdf_for_holder",
+    "qr_svg_for_holder",
     "shared_licences",
 ]
 
@@ -89,10 +91,11 @@ def licences_for_holder(
     return sorted(found, key=lambda view: (view.issued_at, view.id), reverse=True)
 
 
-def pdf_for_holder(service: LicenceService, holder: Holder, licence_id: str) -> bytes:
-    """The sealed PDF, only for its holder.
+def licence_for_holder(service: LicenceService, holder: Holder, licence_id: str) -> LicenceView:
+    """The licence, only for its holder.
 
-    :raises LicenceNotFound: if there is no such licence or it is not the holder's.
+    :raises LicenceNotFound: if there is no such licence or it is not the holder's (the
+        same answer for both, so nothing leaks).
     """
     try:
         licence = service.get(licence_id)
@@ -100,7 +103,19 @@ def pdf_for_holder(service: LicenceService, holder: Holder, licence_id: str) -> 
         raise LicenceNotFound("no such licence among yours") from None
     if not holder.holds(licence):
         raise LicenceNotFound("no such licence among yours")
+    return licence
+
+
+def pdf_for_holder(service: LicenceService, holder: Holder, licence_id: str) -> bytes:
+    """The sealed PDF, only for its holder (see :func:`licence_for_holder`)."""
+    licence_for_holder(service, holder, licence_id)
     return service.pdf(licence_id)
+
+
+def qr_svg_for_holder(service: LicenceService, holder: Holder, licence_id: str) -> bytes:
+    """The QR code as SVG, only for its holder (see :func:`licence_for_holder`)."""
+    licence_for_holder(service, holder, licence_id)
+    return service.qr_image(licence_id, "svg")
 
 
 def shared_licences(

@@ -38,6 +38,7 @@ from idp.provider import Provider
 from idp.webkit import browser_session
 from licences.holders import licences_for_holder
 from licences.holders import pdf_for_holder
+from licences.holders import qr_svg_for_holder
 from licences.service import LicenceService
 from licences.service_errors import LicenceNotFound
 from signing.service import SigningService
@@ -227,12 +228,9 @@ def licence_pdf(licence_id: str) -> Response:
 @bp.get("/licences/<licence_id>/qr.svg")
 @signed_in
 def licence_qr(licence_id: str) -> Response:
-    service = queries().licences
     holder = holder_for(provider(), g.me.id, now=datetime.now(UTC))
     try:
-        if not holder.holds(service.get(licence_id)):
-            raise LicenceNotFound(licence_id)
-        svg = service.qr_image(licence_id, "svg")
+        svg = qr_svg_for_holder(queries().licences, holder, licence_id)
     except LicenceNotFound:
         raise NotFound("no such licence among yours") from None
     response = Response(svg, mimetype="image/svg+xml")
