@@ -11,9 +11,9 @@ entities they may act for come in from the composition root, which asks ``idp``:
 
 The user space ("my licences") calls :func:`licences_for_holder` and, for a download or a
 QR picture, :func:`pdf_for_holder` or :func:`qr_svg_for_holder`, which refuse (as "not
-found", so nothing leaks) a licence that is not the holder's. A department system calls ``GET /api/licences/shared`` with the
-person's access token; :func:`shared_licences` returns only the types the token's scopes
-name.
+found", so nothing leaks) a licence that is not the holder's. A department system calls
+``GET /api/licences/shared`` with the person's access token; :func:`shared_licences`
+returns only the types the token's scopes name.
 """
 
 from __future__ import annotations
