@@ -7,11 +7,10 @@ import logging
 import time
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
-from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask import current_app
 from flask import g
 from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +23,7 @@ from idp import web as idp_web
 from idp.webkit import browser_session
 from licences import messages as licence_messages
 from licences import web as licence_web
+from licences.licence_types import CHINA_TIME
 from licences.web import mask_credential_path
 from signing import messages as signing_messages
 from signing import web as signing_web
@@ -110,12 +110,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 SCOPE_TEXTS = "scope_texts"
-#: Pages show times in China Standard Time (UTC+8, the one zone of the country).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def local_time(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time (UTC; naive means UTC) as people here read it."""
+    """A stored time (UTC; naive means UTC) as people here read it: China Standard Time,
+    the one zone of the country, as the licence pages show it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(CHINA_TIME).strftime(fmt)
@@ -124,8 +123,6 @@ def local_time(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def scope_text(scope: str, locale: str) -> str:
     """What a scope lets a department see, for consent and the user space: the message
     ``scope.<scope>``, else what a domain says of it (``licence:<type>``), else the scope."""
-    from flask import current_app
-
     key = "scope." + scope
     text = translate(key, locale)
     if text != key:
@@ -139,8 +136,6 @@ def scope_text(scope: str, locale: str) -> str:
 
 def _signed_in_name() -> str | None:
     """The logged-in person's name for the page header (one ephemeral read, per page)."""
-    from flask import current_app
-
     if request.path.startswith(("/static/", "/idp-static/")):
         return None
     session = browser_session()
