@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from demo.run import PASSWORD
 from demo.run import System
 from demo.run import seed
 from demo.run import start_department
@@ -50,6 +51,19 @@ class Stack:
 
     def stop_system(self, index: int) -> None:
         stop([self.processes.pop(self.systems[index].client_id)])
+
+
+def log_in_with_password(page: Any, username: str = "zhangsan") -> None:
+    """On Tongban's login page: the password form, then, if asked whom the person acts for
+    (张三 heads a company), himself."""
+    page.fill("input[autocomplete=username]", username)
+    page.fill("input[autocomplete=current-password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    if "/login/entity" in page.url:
+        page.check("input[value=self]")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
 
 
 @contextmanager

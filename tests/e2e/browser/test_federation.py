@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from demo.run import PASSWORD
 from demo.run import UPSTREAM_PERSON
 from tests.e2e.browser.conftest import Stack
+from tests.e2e.browser.conftest import log_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,10 +26,7 @@ def test_login_through_the_upstream_provider(federated_stack: Stack, browser: An
     button.click()
     page.wait_for_load_state()
     assert page.url.startswith("http://localhost:"), page.url  # at the upstream
-    page.fill("input[autocomplete=username]", UPSTREAM_PERSON[0])
-    page.fill("input[autocomplete=current-password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    log_in_with_password(page, UPSTREAM_PERSON[0])
     if "/consent" in page.url:  # the department system's consent, at Tongban
         assert page.url.startswith(federated_stack.issuer)
         page.click("button[value=approve]")

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from demo.run import PASSWORD
 from demo.run import seed
 from demo.run import start_tongban
 from demo.run import stop
 from tests.conftest import free_port
+from tests.e2e.browser.conftest import log_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,14 +59,7 @@ def test_register_a_passkey_then_log_in_with_it_at_level_3(
     page = browser.new_page(locale="zh-CN")
     virtual_authenticator(page)
     page.goto(f"{localhost_issuer}/account")
-    page.fill("input[autocomplete=username]", "zhangsan")
-    page.fill("input[autocomplete=current-password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    if "/login/entity" in page.url:
-        page.check("input[value=self]")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    log_in_with_password(page)
     assert page.url.startswith(f"{localhost_issuer}/account"), page.url
     page.fill("#passkey-name", "测试手机")
     page.click("[data-passkey-register] [data-passkey-start]")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from demo.run import PASSWORD
 from tests.e2e.browser.conftest import Stack
+from tests.e2e.browser.conftest import log_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -19,14 +19,7 @@ def log_in_at(page: Any, system_url: str, *, password_needed: bool) -> None:
     page.wait_for_load_state()
     if password_needed:
         assert "/login" in page.url
-        page.fill("input[autocomplete=username]", "zhangsan")
-        page.fill("input[autocomplete=current-password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-    if "/login/entity" in page.url:  # 张三 heads a company: he acts for himself here
-        page.check("input[value=self]")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        log_in_with_password(page)
     if "/consent" in page.url:
         page.click("button[value=approve]")
         page.wait_for_load_state()

@@ -8,22 +8,15 @@ from typing import Any
 import pytest
 
 from demo.documents import COMPANY
-from demo.run import PASSWORD
 from tests.e2e.browser.conftest import Stack
+from tests.e2e.browser.conftest import log_in_with_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def log_in_to_tongban(page: Any, issuer: str) -> None:
     page.goto(f"{issuer}/me/")
-    page.fill("input[autocomplete=username]", "zhangsan")
-    page.fill("input[autocomplete=current-password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    if "/login/entity" in page.url:
-        page.check("input[value=self]")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    log_in_with_password(page)
     assert page.url == f"{issuer}/me/", page.url
 
 
