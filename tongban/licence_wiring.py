@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
 
+from idp.entities import EntityRole
 from idp.oauth.tokens import TokenIssuer
 from idp.provider import Provider
 from licences.holders import Holder
@@ -76,12 +78,17 @@ AGENT_LICENCE_SCOPE = "licences"
 
 
 def holder_for(provider: Provider, person_id: str, *, now: datetime) -> Holder:
-    """The person, and the entities whose licences they may see now: those they are the
-    legal representative of, and those whose agent they are with the ``licences`` scope
-    and an unexpired appointment."""
+    """The person, and the entities whose licences they may see now (:func:`holder_of`)."""
+    return holder_of(person_id, provider.entities.roles_of(person_id, now=now))
+
+
+def holder_of(person_id: str, roles: Iterable[EntityRole]) -> Holder:
+    """The person, and of the entities they act for now (``roles``) those whose licences
+    they may see: those they are the legal representative of, and those whose agent they
+    are with the ``licences`` scope."""
     codes = frozenset(
         role.entity.credit_code
-        for role in provider.entities.roles_of(person_id, now=now)
+        for role in roles
         if role.role == "legal_representative" or AGENT_LICENCE_SCOPE in role.scopes
     )
     return Holder(person_id, codes)

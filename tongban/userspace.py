@@ -43,6 +43,7 @@ from licences.service import LicenceService
 from licences.service_errors import LicenceNotFound
 from signing.service import SigningService
 from tongban.licence_wiring import holder_for
+from tongban.licence_wiring import holder_of
 
 bp = Blueprint("userspace", __name__, url_prefix="/me")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,7 +121,7 @@ def overview() -> str:
         live_sessions=len(p.session_log.open_sessions(g.me.id)),
         connection_count=len(p.consents.for_person(g.me.id)),
         approval_count=len(queries().signing.approvals_for_person(g.me.id)),
-        licence_count=len(licences_for_holder(queries().licences, holder_for(p, g.me.id, now=now))),
+        licence_count=len(licences_for_holder(queries().licences, holder_of(g.me.id, roles))),
     )
 
 
